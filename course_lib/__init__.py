@@ -1,0 +1,17 @@
+"""course_lib: reference implementations, data and grading tools for the Deep Generative
+Models course.
+
+The names most notebooks need are re-exported here::
+
+    import course_lib
+    device = course_lib.get_device()
+    course_lib.seed_everything(0)
+    n_steps = course_lib.quick_or_full(200, 20_000)
+"""
+from . import data, probability
+from .device import get_device, seed_everything
+from .quick import QUICK_ENV, is_quick, quick_or_full
+
+__version__ = "0.1.0"
+
+__all__ = ["data", "probability", "get_device", "seed_everything", "QUICK_ENV", "is_quick", "quick_or_full", "__version__"]

@@ -1,0 +1,296 @@
+"""Instructor tooling on nbgrader's Python API: release, autograde a class, feedback, grades.
+
+Run from the course root (the folder holding ``nbgrader_config.py``)::
+
+    dgm-instructor release                        # generate every assignment into assignments/
+    dgm-instructor grade a01_probability_kde      # autograde the class, feedback, report
+    dgm-instructor export grades.csv              # every grade in the gradebook, as CSV
+
+or from Python with :func:`make_api`, :func:`release_all`, :func:`autograde_class`,
+:func:`generate_feedback` and :func:`export_grades`.
+
+Students are graded one at a time. A crash, a dead kernel or a timeout in one submission is
+recorded against that student, and the class goes on.
+"""
+from __future__ import annotations
+
+import argparse
+import csv
+import glob
+import os
+import sys
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import nbformat
+from tqdm.auto import tqdm
+
+__all__ = [
+    "StudentResult",
+    "find_course_root",
+    "load_config",
+    "make_api",
+    "release_all",
+    "autograde_class",
+    "generate_feedback",
+    "export_grades",
+    "write_report",
+    "format_report",
+    "main",
+]
+
+CONFIG_FILE = "nbgrader_config.py"
+TIMEOUT_ENAME = "CellTimeoutError"
+
+
+@dataclass
+class StudentResult:
+    """The outcome of autograding one student's submission."""
+
+    student_id: str
+    status: str  # "graded" or "failed"
+    score: float = 0.0
+    max_score: float = 0.0
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def percent(self) -> float:
+        return 100.0 * self.score / self.max_score if self.max_score else 0.0
+
+
+def find_course_root(start: str | os.PathLike | None = None) -> Path:
+    """The nearest folder at or above ``start`` (default: cwd) holding ``nbgrader_config.py``."""
+    here = Path(start or os.getcwd()).resolve()
+    for folder in (here, *here.parents):
+        if (folder / CONFIG_FILE).is_file():
+            return folder
+    raise FileNotFoundError(
+        f"no {CONFIG_FILE} found in {here} or any folder above it; run this from the course "
+        "repository (its root is the nbgrader course directory)"
+    )
+
+
+def load_config(root: str | os.PathLike | None = None, overrides: dict | None = None):
+    """Load the course's ``nbgrader_config.py`` and apply ``overrides``.
+
+    ``overrides`` maps class names to settings, e.g. ``{"Execute": {"timeout": 5}}``.
+    """
+    from traitlets.config import Config, PyFileConfigLoader
+
+    root = find_course_root(root)
+    config = PyFileConfigLoader(CONFIG_FILE, path=str(root)).load_config()
+    if overrides:
+        config.merge(Config(overrides))
+    return config
+
+
+def make_api(root: str | os.PathLike | None = None, overrides: dict | None = None):
+    """An ``nbgrader.apps.NbGraderAPI`` for the course rooted at ``root``."""
+    from nbgrader.apps import NbGraderAPI
+    from nbgrader.coursedir import CourseDirectory
+
+    _expose_environment_scripts()
+    config = load_config(root, overrides)
+    coursedir = CourseDirectory(config=config)
+    return NbGraderAPI(coursedir=coursedir, config=config)
+
+
+def _expose_environment_scripts() -> None:
+    """Put this interpreter's script folder on PATH: nbgrader runs ``alembic`` by name to
+    migrate the gradebook, which fails when the environment was never activated."""
+    scripts = os.path.dirname(sys.executable)
+    if scripts not in os.environ.get("PATH", "").split(os.pathsep):
+        os.environ["PATH"] = scripts + os.pathsep + os.environ.get("PATH", "")
+
+
+def _check(result: dict, what: str) -> dict:
+    if not result.get("success"):
+        raise RuntimeError(f"{what} failed:\n{result.get('error') or ''}\n{result.get('log') or ''}")
+    return result
+
+
+def release_all(api, assignments: list[str] | None = None) -> list[str]:
+    """Generate the student version of each assignment in ``solutions/`` into ``assignments/``.
+
+    Returns the assignment ids released. Raises ``RuntimeError`` with nbgrader's log if one fails.
+    """
+    names = sorted(assignments or api.get_source_assignments())
+    if not names:
+        raise RuntimeError(f"no assignments found under {api.coursedir.source_directory}/")
+    for name in names:
+        _check(api.generate_assignment(name, force=True, create=True), f"generate_assignment {name}")
+    return names
+
+
+def autograde_class(api, assignment_id: str, students: list[str] | None = None,
+                    progress: bool = True) -> list[StudentResult]:
+    """Autograde every submitted student of ``assignment_id``, one at a time.
+
+    A student whose grading fails (crashed kernel, unreadable notebook, ...) is reported with
+    ``status="failed"`` and the reason; the rest of the class is still graded. Timed-out cells
+    and lost points are listed in each result's ``problems``.
+    """
+    students = sorted(students if students is not None else api.get_submitted_students(assignment_id))
+    if not students:
+        raise RuntimeError(
+            f"no submissions for {assignment_id!r} under {api.coursedir.submitted_directory}/"
+            f"<student>/{assignment_id}/"
+        )
+    results = []
+    bar = tqdm(students, desc=f"autograde {assignment_id}", unit="student", disable=not progress)
+    for student in bar:
+        bar.set_postfix_str(student)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # SQLAlchemy's session warnings from inside nbgrader
+            outcome = api.autograde(assignment_id, student, force=True, create=True)
+        if outcome.get("success"):
+            results.append(_graded_result(api, assignment_id, student))
+        else:
+            results.append(StudentResult(student, "failed", problems=[_failure_reason(outcome)]))
+    return results
+
+
+def _failure_reason(outcome: dict) -> str:
+    text = (outcome.get("error") or "") + "\n" + (outcome.get("log") or "")
+    lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
+    errors = [ln for ln in lines if "Error" in ln or "error" in ln or "[ERROR]" in ln]
+    return "grading failed: " + (errors[-1] if errors else (lines[-1] if lines else "unknown error"))
+
+
+def _graded_result(api, assignment_id: str, student: str) -> StudentResult:
+    """Read the student's scores from the gradebook and explain every lost point."""
+    from nbgrader.api import Gradebook
+
+    errors = _cell_errors(api, assignment_id, student)
+    timeout = api.config.Execute.get("timeout", 30)
+    problems = []
+    with Gradebook(api.coursedir.db_url, api.coursedir.course_id) as gb:
+        submission = gb.find_submission(assignment_id, student)
+        score, max_score = float(submission.score), float(submission.max_score)
+        grade_ids = set()
+        for notebook in submission.notebooks:
+            for grade in sorted(notebook.grades, key=lambda g: g.name):
+                grade_ids.add(grade.name)
+                got = grade.score if grade.score is not None else 0.0
+                if got < grade.max_score:
+                    ename, evalue = errors.get(grade.name, ("", ""))
+                    reason = f"timed out after {timeout} s" if ename == TIMEOUT_ENAME else (
+                        f"{ename}: {evalue}" if ename else "not graded")
+                    problems.append(f"{grade.name}: {got:g}/{grade.max_score:g} ({reason})")
+    problems[:0] = [f"{cell}: timed out after {timeout} s" for cell, (ename, _) in errors.items()
+                    if ename == TIMEOUT_ENAME and cell not in grade_ids]
+    return StudentResult(student, "graded", score, max_score, problems)
+
+
+def _cell_errors(api, assignment_id: str, student: str) -> dict[str, tuple[str, str]]:
+    """``grade_id -> (ename, first line of evalue)`` for every failing cell of the autograded copy."""
+    folder = api.coursedir.format_path(api.coursedir.autograded_directory, student, assignment_id)
+    errors = {}
+    for path in sorted(glob.glob(os.path.join(folder, "*.ipynb"))):
+        nb = nbformat.read(path, as_version=4)
+        for index, cell in enumerate(nb.cells):
+            grade_id = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id", f"cell {index}")
+            for output in cell.get("outputs", []):
+                if output.get("output_type") == "error":
+                    first_line = (output.get("evalue") or "").strip().splitlines()[:1]
+                    errors[grade_id] = (output.get("ename", ""), first_line[0] if first_line else "")
+    return errors
+
+
+def generate_feedback(api, assignment_id: str, students: list[str] | None = None) -> list[str]:
+    """Render HTML feedback (hidden tests withheld) for each graded student; returns the ids."""
+    students = sorted(students if students is not None else api.get_autograded_students(assignment_id))
+    for student in students:
+        _check(api.generate_feedback(assignment_id, student), f"generate_feedback {student}")
+    return students
+
+
+def export_grades(api, path: str | os.PathLike) -> Path:
+    """Write every (student, assignment) score in the gradebook to a CSV file."""
+    from nbgrader.api import Gradebook, MissingEntry
+
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with Gradebook(api.coursedir.db_url, api.coursedir.course_id) as gb, path.open("w", newline="") as f:
+        writer = csv.writer(f)
+        writer.writerow(["assignment", "student_id", "score", "max_score", "percent"])
+        for assignment in sorted(gb.assignments, key=lambda a: a.name):
+            for student in sorted(gb.students, key=lambda s: s.id):
+                try:
+                    sub = gb.find_submission(assignment.name, student.id)
+                except MissingEntry:
+                    score, max_score = 0.0, float(assignment.max_score)
+                else:
+                    score, max_score = float(sub.score), float(sub.max_score)
+                percent = 100.0 * score / max_score if max_score else 0.0
+                writer.writerow([assignment.name, student.id, f"{score:g}", f"{max_score:g}", f"{percent:.1f}"])
+    return path
+
+
+def write_report(results: list[StudentResult], path: str | os.PathLike) -> Path:
+    """One CSV row per student: status, points, percent and every problem found."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w", newline="") as f:
+        writer = csv.writer(f)
+        writer.writerow(["student_id", "status", "score", "max_score", "percent", "problems"])
+        for r in results:
+            writer.writerow([r.student_id, r.status, f"{r.score:g}", f"{r.max_score:g}",
+                             f"{r.percent:.1f}", " | ".join(r.problems)])
+    return path
+
+
+def format_report(results: list[StudentResult]) -> str:
+    """A plain-text table of the results, for the terminal."""
+    width = max([len("student")] + [len(r.student_id) for r in results])
+    lines = [f"{'student':<{width}}  status  score       %  problems"]
+    for r in results:
+        lines.append(f"{r.student_id:<{width}}  {r.status:<6}  {r.score:>5g}/{r.max_score:<4g} "
+                     f"{r.percent:5.1f}  {r.problems[0] if r.problems else ''}")
+        lines.extend(f"{'':<{width}}  {'':<6}  {'':>10} {'':5}  {p}" for p in r.problems[1:])
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="dgm-instructor", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--root", default=None, help="course root (default: found from the cwd)")
+    parser.add_argument("--timeout", type=int, default=None, help="per-cell timeout in seconds")
+    sub = parser.add_subparsers(dest="command", required=True)
+    p = sub.add_parser("release", help="generate assignments/ from solutions/")
+    p.add_argument("assignments", nargs="*")
+    for name, text in (("autograde", "autograde every submission"),
+                       ("grade", "autograde, generate feedback and write the report")):
+        p = sub.add_parser(name, help=text)
+        p.add_argument("assignment")
+        p.add_argument("--students", nargs="*", default=None)
+    p = sub.add_parser("feedback", help="generate feedback for graded students")
+    p.add_argument("assignment")
+    p = sub.add_parser("export", help="export all grades to CSV")
+    p.add_argument("output", nargs="?", default=None)
+    args = parser.parse_args(argv)
+
+    overrides = {"Execute": {"timeout": args.timeout}} if args.timeout else None
+    api = make_api(args.root, overrides)
+    grading = Path(api.coursedir.root) / "grading"
+    if args.command == "release":
+        print("released:", ", ".join(release_all(api, args.assignments or None)))
+    elif args.command in ("autograde", "grade"):
+        results = autograde_class(api, args.assignment, args.students)
+        print(format_report(results))
+        report = write_report(results, grading / "reports" / f"{args.assignment}.csv")
+        print(f"report: {report}")
+        if args.command == "grade":
+            generate_feedback(api, args.assignment, [r.student_id for r in results if r.status == "graded"])
+            print(f"feedback: {grading / 'feedback'}")
+            print(f"grades: {export_grades(api, grading / 'grades.csv')}")
+        return 0 if all(r.status == "graded" for r in results) else 1
+    elif args.command == "feedback":
+        print("feedback for:", ", ".join(generate_feedback(api, args.assignment)))
+    elif args.command == "export":
+        print(f"grades: {export_grades(api, args.output or grading / 'grades.csv')}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

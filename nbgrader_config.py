@@ -1,0 +1,52 @@
+"""nbgrader configuration: the repository root is the course directory.
+
+solutions/    nbgrader source notebooks (reference answers, hidden tests)
+assignments/  the student release, generated from solutions/ and committed
+grading/      everything an instructor produces while grading (git-ignored):
+              submitted/, autograded/, feedback/, gradebook.db, reports/
+
+For a class on JupyterHub, see the instructor guide in README.md (exchange folder, and
+`CourseDirectory.db_url` for a PostgreSQL gradebook).
+"""
+import os
+
+c = get_config()  # noqa: F821  (provided by traitlets when it loads this file)
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+GRADING = os.path.join(HERE, "grading")
+os.makedirs(GRADING, exist_ok=True)
+
+c.CourseDirectory.course_id = "dgm"
+c.CourseDirectory.root = HERE
+c.CourseDirectory.source_directory = "solutions"
+c.CourseDirectory.release_directory = "assignments"
+c.CourseDirectory.submitted_directory = "grading/submitted"
+c.CourseDirectory.autograded_directory = "grading/autograded"
+c.CourseDirectory.feedback_directory = "grading/feedback"
+c.CourseDirectory.solution_directory = "grading/solution"
+c.CourseDirectory.source_with_tests_directory = "grading/source_with_tests"
+c.CourseDirectory.db_url = "sqlite:///" + os.path.join(GRADING, "gradebook.db")
+c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", ".DS_Store"]
+
+# Student stubs.
+c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedError()"}
+c.ClearSolutions.text_stub = "YOUR ANSWER HERE"
+
+# Autograding: each cell gets at most this many seconds; on a timeout the kernel is
+# interrupted, the cell records a CellTimeoutError and the rest of the notebook still runs.
+c.Execute.timeout = 30
+c.Execute.interrupt_on_timeout = True
+c.Execute.startup_timeout = 120
+c.LimitOutput.max_lines = 500
+c.LimitOutput.max_traceback = 100
+
+# A test cell the student deleted is put back from the gradebook and run.
+c.OverwriteCells.add_missing_cells = True
+
+# Feedback returned to students: hidden tests removed, and errors from cells that held hidden
+# tests replaced by a note that withholds their source and expected values.
+c.GenerateFeedback.preprocessors = [
+    "nbgrader.preprocessors.GetGrades",
+    "course_lib.feedback.WithholdHiddenTests",
+    "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",
+]
