@@ -18,6 +18,7 @@ import argparse
 import csv
 import glob
 import os
+import re
 import sys
 import warnings
 from dataclasses import dataclass, field
@@ -151,11 +152,24 @@ def autograde_class(api, assignment_id: str, students: list[str] | None = None,
     return results
 
 
+_EXCEPTION_LINE = re.compile(r"^\s*(?:[\w.]+\.)?(\w+(?:Error|Exception|Interrupt)): (.*)$")
+_EXPLAIN = {
+    "DeadKernelError": "the kernel died (os._exit, a segfault or running out of memory)",
+    "CellTimeoutError": "a cell ran past the timeout",
+}
+
+
 def _failure_reason(outcome: dict) -> str:
+    """The most specific exception in nbgrader's traceback and log, in one line."""
     text = (outcome.get("error") or "") + "\n" + (outcome.get("log") or "")
-    lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
-    errors = [ln for ln in lines if "Error" in ln or "error" in ln or "[ERROR]" in ln]
-    return "grading failed: " + (errors[-1] if errors else (lines[-1] if lines else "unknown error"))
+    found = [m.groups() for m in map(_EXCEPTION_LINE.match, text.splitlines())
+             if m and m.group(1) != "NbGraderException"]
+    if not found:
+        lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
+        return "grading failed: " + (lines[-1] if lines else "unknown error")
+    ename, message = found[-1]
+    explained = f" — {_EXPLAIN[ename]}" if ename in _EXPLAIN else ""
+    return f"grading failed: {ename}: {message.strip()}{explained}"
 
 
 def _graded_result(api, assignment_id: str, student: str) -> StudentResult:

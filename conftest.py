@@ -1,0 +1,11 @@
+"""Repository-wide pytest set-up: quick mode and the local data folder, for every test and for
+the Jupyter kernels nbval and nbgrader start (they inherit this environment)."""
+import os
+from pathlib import Path
+
+os.environ.setdefault("DGM_QUICK", "1")
+os.environ.setdefault("MPLBACKEND", "Agg")
+
+_shared_data = Path(__file__).resolve().parent.parent / "shared" / "data"
+if _shared_data.is_dir():
+    os.environ.setdefault("DGM_DATA_DIR", str(_shared_data))
