@@ -138,6 +138,7 @@ def autograde_class(api, assignment_id: str, students: list[str] | None = None,
             f"no submissions for {assignment_id!r} under {api.coursedir.submitted_directory}/"
             f"<student>/{assignment_id}/"
         )
+    _ensure_in_gradebook(api, assignment_id)
     results = []
     bar = tqdm(students, desc=f"autograde {assignment_id}", unit="student", disable=not progress)
     for student in bar:
@@ -157,6 +158,25 @@ _EXPLAIN = {
     "DeadKernelError": "the kernel died (os._exit, a segfault or running out of memory)",
     "CellTimeoutError": "a cell ran past the timeout",
 }
+
+
+def _ensure_in_gradebook(api, assignment_id: str) -> None:
+    """Autograding restores test cells from the gradebook, so the assignment must be recorded
+    there. A fresh clone has no gradebook (it is git-ignored): regenerate the release to
+    record it (the output equals the committed assignments/)."""
+    from nbgrader.api import Gradebook, MissingEntry
+
+    with Gradebook(api.coursedir.db_url, api.coursedir.course_id) as gb:
+        try:
+            recorded = bool(gb.find_assignment(assignment_id).notebooks)
+        except MissingEntry:
+            recorded = False
+    if not recorded:
+        if assignment_id not in api.get_source_assignments():
+            raise RuntimeError(f"unknown assignment {assignment_id!r}: no folder "
+                               f"{api.coursedir.source_directory}/{assignment_id}/")
+        _check(api.generate_assignment(assignment_id, force=True, create=True),
+               f"recording {assignment_id} in the gradebook")
 
 
 def _failure_reason(outcome: dict) -> str:

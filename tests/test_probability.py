@@ -81,7 +81,8 @@ def test_kl_normal_closed_form_against_quadrature():
     p, q = stats.norm(mu_p, s_p), stats.norm(mu_q, s_q)
     grid = np.linspace(-12, 12, 400_001)
     numeric = np.trapezoid(p.pdf(grid) * (p.logpdf(grid) - q.logpdf(grid)), grid)
-    assert P.kl_normal(mu_p, s_p, mu_q, s_q).item() == pytest.approx(numeric, rel=1e-8)
+    args = [torch.tensor(v, dtype=torch.float64) for v in (mu_p, s_p, mu_q, s_q)]
+    assert P.kl_normal(*args).item() == pytest.approx(numeric, rel=1e-8)
     assert P.kl_normal(0.0, 1.0, 0.0, 1.0).item() == pytest.approx(0.0, abs=1e-15)
     assert not math.isclose(P.kl_normal(0.0, 1.0, 1.0, 2.0).item(), P.kl_normal(1.0, 2.0, 0.0, 1.0).item())
     with pytest.raises(ValueError, match="positive"):

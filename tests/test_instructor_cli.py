@@ -1,0 +1,38 @@
+"""`dgm-instructor grade` on a folder of three fake submissions, as an instructor runs it:
+correct, wrong and an infinite loop give 100 %, partial and 0, and the report names the timeout."""
+import csv
+
+import pytest
+
+from course_lib import instructor
+
+from ._course import SOLUTIONS, read_notebooks, replace_cell, scratch_course, submit
+
+pytestmark = pytest.mark.slow
+A = "a01_probability_kde"
+
+
+def test_grade_command_on_three_submissions(tmp_path, capsys):
+    root = scratch_course(tmp_path)
+    solution = read_notebooks(SOLUTIONS / A)
+    release = read_notebooks(root / "assignments" / A)
+    (name, sol_nb), (_, rel_nb) = next(iter(solution.items())), next(iter(release.items()))
+    submit(root, "correct", A, solution)
+    submit(root, "wrong", A, {name: replace_cell(sol_nb, "poisson_mle", "def poisson_mle(k):\n    return k.sum()\n")})
+    submit(root, "looping", A, {name: replace_cell(rel_nb, "gaussian_mle", "while True:\n    pass\n")})
+
+    status = instructor.main(["--root", str(root), "--timeout", "10", "grade", A])
+
+    assert status == 0
+    printed = capsys.readouterr().out
+    assert "timed out after 10 s" in printed
+    report = {row["student_id"]: row for row in csv.DictReader((root / "grading" / "reports" / f"{A}.csv").open())}
+    assert float(report["correct"]["percent"]) == 100.0
+    assert 0.0 < float(report["wrong"]["percent"]) < 100.0
+    assert "test_poisson_mle" in report["wrong"]["problems"]
+    assert float(report["looping"]["percent"]) == 0.0
+    assert "gaussian_mle: timed out after 10 s" in report["looping"]["problems"]
+    grades = {row["student_id"]: row for row in csv.DictReader((root / "grading" / "grades.csv").open())}
+    assert grades.keys() == {"correct", "wrong", "looping"}
+    for student in grades:
+        assert (root / "grading" / "feedback" / student / A / f"{A}.html").is_file()
