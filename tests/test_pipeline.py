@@ -36,6 +36,20 @@ WRONG = {
          "    return torch.log(dens)\n",
          {"test_gaussian_log_prob_tails"}),
     ],
+    "a02_mmd": [
+        ("mmd2_biased",
+         "def mmd2_biased(x, y, bandwidth):\n"
+         "    n, m = len(x), len(y)\n"
+         "    k_xx = gaussian_kernel_matrix(x, x, bandwidth)\n"
+         "    k_yy = gaussian_kernel_matrix(y, y, bandwidth)\n"
+         "    return ((k_xx.sum() - n) / n**2 + (k_yy.sum() - m) / m**2\n"
+         "            - 2 * gaussian_kernel_matrix(x, y, bandwidth).mean())\n",
+         {"test_mmd2_biased", "test_mmd2_biased_hidden"}),
+        ("permutation_p_value",
+         "def permutation_p_value(observed, null_statistics):\n"
+         "    return (null_statistics >= observed).double().mean()\n",
+         {"test_permutation_p_value", "test_permutation_p_value_hidden"}),
+    ],
 }
 LOOP = ("a01_probability_kde", "poisson_mle", "while True:\n    pass\n",
         {"test_poisson_mle", "test_poisson_mle_hidden"})
