@@ -179,9 +179,9 @@ def _visible_text(html_text: str) -> str:
 
 def _secret_lines(folder, regions=("SOLUTION", "HIDDEN TESTS"), min_length=12) -> set[str]:
     """Distinctive source lines that occur only inside the given marked regions of the
-    notebooks under ``folder`` (lines also written elsewhere, e.g. in visible tests, are not
-    secrets)."""
-    secret, elsewhere = set(), set()
+    notebooks under ``folder`` (lines also written in public text, e.g. a visible test or a
+    hint, are not secrets)."""
+    secret, public = set(), []
     for path in folder.rglob("*.ipynb"):
         for cell in nbformat.read(path, as_version=4).cells:
             inside = False
@@ -190,9 +190,12 @@ def _secret_lines(folder, regions=("SOLUTION", "HIDDEN TESTS"), min_length=12) -
                     inside = True
                 elif any(f"END {r}" in line for r in regions):
                     inside = False
+                elif inside:
+                    secret.add(line.strip())
                 else:
-                    (secret if inside else elsewhere).add(line.strip())
-    return {line for line in secret - elsewhere if len(line) >= min_length}
+                    public.append(line)
+    public_text = "\n".join(public)
+    return {line for line in secret if len(line) >= min_length and line not in public_text}
 
 
 @pytest.mark.parametrize("assignment", assignment_ids())
