@@ -43,6 +43,26 @@ c.LimitOutput.max_traceback = 100
 # A test cell the student deleted is put back from the gradebook and run.
 c.OverwriteCells.add_missing_cells = True
 
+# Before grades are saved, answers are read (course_lib.answer_guard): an answer that calls the
+# routine its task asks to implement scores zero on its tests; one that tampers with the
+# grader (rebinding check_* helpers, patching modules, exec/eval/setattr, ...) scores zero on all.
+c.Autograde.autograde_preprocessors = [
+    "nbgrader.preprocessors.Execute",
+    "nbgrader.preprocessors.IgnorePattern",
+    "nbconvert.preprocessors.ClearMetadataPreprocessor",
+    "nbgrader.preprocessors.LimitOutput",
+    "course_lib.answer_guard.GuardAnswers",
+    "nbgrader.preprocessors.SaveAutoGrades",
+    "nbgrader.preprocessors.AssignLatePenalties",
+    "nbgrader.preprocessors.CheckCellMetadata",
+]
+c.GuardAnswers.forbidden = {
+    "a01_probability_kde": ["course_lib.probability", "course_lib.density", "scipy.stats",
+                            "torch.distributions", "sklearn.neighbors"],
+    "a02_mmd": ["course_lib.kernels", "course_lib.mmd", "course_lib.mmd_net", "torch.cdist",
+                "scipy.spatial"],
+}
+
 # Feedback returned to students: hidden tests removed, and errors from cells that held hidden
 # tests replaced by a note that withholds their source and expected values.
 c.GenerateFeedback.preprocessors = [

@@ -20,12 +20,15 @@ import glob
 import os
 import re
 import sys
+import tempfile
 import warnings
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import nbformat
 from tqdm.auto import tqdm
+
+from .report import CellResult, StudentResult, format_report, write_cell_report, write_report
+from .safeguards import CourseGuard
 
 __all__ = [
     "StudentResult",
@@ -37,27 +40,13 @@ __all__ = [
     "generate_feedback",
     "export_grades",
     "write_report",
+    "write_cell_report",
     "format_report",
     "main",
 ]
 
 CONFIG_FILE = "nbgrader_config.py"
 TIMEOUT_ENAME = "CellTimeoutError"
-
-
-@dataclass
-class StudentResult:
-    """The outcome of autograding one student's submission."""
-
-    student_id: str
-    status: str  # "graded" or "failed"
-    score: float = 0.0
-    max_score: float = 0.0
-    problems: list[str] = field(default_factory=list)
-
-    @property
-    def percent(self) -> float:
-        return 100.0 * self.score / self.max_score if self.max_score else 0.0
 
 
 def find_course_root(start: str | os.PathLike | None = None) -> Path:
@@ -125,12 +114,17 @@ def release_all(api, assignments: list[str] | None = None) -> list[str]:
 
 
 def autograde_class(api, assignment_id: str, students: list[str] | None = None,
-                    progress: bool = True) -> list[StudentResult]:
+                    progress: bool = True, only_new: bool = False) -> list[StudentResult]:
     """Autograde every submitted student of ``assignment_id``, one at a time.
 
-    A student whose grading fails (crashed kernel, unreadable notebook, ...) is reported with
+    A student whose grading fails (crashed kernel, no notebook, ...) is reported with
     ``status="failed"`` and the reason; the rest of the class is still graded. Timed-out cells
-    and lost points are listed in each result's ``problems``.
+    and every lost point are listed in each result. Solutions, the release, all submissions,
+    earlier students' autograded copies and the gradebook are verified after each student and
+    restored if the submission damaged them (see :class:`course_lib.safeguards.CourseGuard`).
+
+    With ``only_new=True``, students whose autograded copy is newer than their submission are
+    skipped (re-running after an interruption grades the rest).
     """
     students = sorted(students if students is not None else api.get_submitted_students(assignment_id))
     if not students:
@@ -139,25 +133,70 @@ def autograde_class(api, assignment_id: str, students: list[str] | None = None,
             f"<student>/{assignment_id}/"
         )
     _ensure_in_gradebook(api, assignment_id)
+    if only_new:
+        students = [s for s in students if not _is_graded(api, assignment_id, s)]
+    guard = CourseGuard(api.coursedir, Path(tempfile.mkdtemp(prefix="grading-backup-")))
     results = []
     bar = tqdm(students, desc=f"autograde {assignment_id}", unit="student", disable=not progress)
     for student in bar:
         bar.set_postfix_str(student)
+        guard.before_student(student)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # SQLAlchemy's session warnings from inside nbgrader
             outcome = api.autograde(assignment_id, student, force=True, create=True)
-        if outcome.get("success"):
-            results.append(_graded_result(api, assignment_id, student))
+        repairs = guard.after_student(student)
+        if outcome.get("success") and not repairs:
+            result = _graded_result(api, assignment_id, student, outcome)
+            guard.protect(f"autograded/{student}", Path(_autograded_folder(api, assignment_id, student)))
         else:
-            results.append(StudentResult(student, "failed", problems=[_failure_reason(outcome)]))
+            reasons = ([_failure_reason(outcome)] if not outcome.get("success") else []) + [
+                f"submission damaged the course: {r}" for r in repairs]
+            result = StudentResult(student, "failed", problems=reasons + _notebook_problems(outcome))
+            result.cells = [CellResult(nb, cell, 0.0, points, reasons[0])
+                            for nb, cell, points in _test_cells(api, assignment_id)]
+            result.max_score = sum(c.max_score for c in result.cells)
+        results.append(result)
+    guard.close()
     return results
 
 
-_EXCEPTION_LINE = re.compile(r"^\s*(?:[\w.]+\.)?(\w+(?:Error|Exception|Interrupt)): (.*)$")
-_EXPLAIN = {
-    "DeadKernelError": "the kernel died (os._exit, a segfault or running out of memory)",
-    "CellTimeoutError": "a cell ran past the timeout",
-}
+def _autograded_folder(api, assignment_id: str, student: str) -> str:
+    return api.coursedir.format_path(api.coursedir.autograded_directory, student, assignment_id)
+
+
+def _is_graded(api, assignment_id: str, student: str) -> bool:
+    """An autograded copy exists and is newer than every file of the submission."""
+    graded = Path(_autograded_folder(api, assignment_id, student))
+    submitted = Path(api.coursedir.format_path(api.coursedir.submitted_directory, student, assignment_id))
+    graded_files = list(graded.glob("*.ipynb"))
+    if not graded_files:
+        return False
+    newest_submission = max((p.stat().st_mtime for p in submitted.rglob("*") if p.is_file()), default=0)
+    return min(p.stat().st_mtime for p in graded_files) >= newest_submission
+
+
+def _test_cells(api, assignment_id: str) -> list[tuple[str, str, float]]:
+    """(notebook, grade cell, points) of the assignment, from the gradebook."""
+    from nbgrader.api import Gradebook
+
+    with Gradebook(api.coursedir.db_url, api.coursedir.course_id) as gb:
+        assignment = gb.find_assignment(assignment_id)
+        return [(nb.name, cell.name, float(cell.max_score))
+                for nb in assignment.notebooks for cell in sorted(nb.grade_cells, key=lambda c: c.name)]
+
+
+def _notebook_problems(outcome: dict) -> list[str]:
+    """Missing or renamed notebooks, from nbgrader's log."""
+    problems = []
+    for line in (outcome.get("log") or "").splitlines():
+        if "No submitted file:" in line:
+            name = os.path.basename(line.split("No submitted file:", 1)[1].strip())
+            problems.append(f"notebook {name} is missing from the submission (renamed or not submitted?): "
+                            "its tests score zero")
+        elif "Skipping unknown notebook:" in line:
+            name = os.path.basename(line.split("Skipping unknown notebook:", 1)[1].strip())
+            problems.append(f"notebook {name} is not part of the assignment and was ignored (renamed?)")
+    return problems
 
 
 def _ensure_in_gradebook(api, assignment_id: str) -> None:
@@ -179,47 +218,59 @@ def _ensure_in_gradebook(api, assignment_id: str) -> None:
                f"recording {assignment_id} in the gradebook")
 
 
+_EXCEPTION_LINE = re.compile(r"^\s*(?:[\w.]+\.)?(\w+(?:Error|Exception|Interrupt)): (.*)$")
+_EXPLAIN = {
+    "DeadKernelError": "the kernel died (os._exit, a segfault or running out of memory)",
+    "CellTimeoutError": "a cell ran past the timeout",
+}
+_GENERIC_LOG = ("Please see the", "There was an error processing", "Traceback")
+
+
 def _failure_reason(outcome: dict) -> str:
     """The most specific exception in nbgrader's traceback and log, in one line."""
     text = (outcome.get("error") or "") + "\n" + (outcome.get("log") or "")
     found = [m.groups() for m in map(_EXCEPTION_LINE.match, text.splitlines())
              if m and m.group(1) != "NbGraderException"]
-    if not found:
-        lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
-        return "grading failed: " + (lines[-1] if lines else "unknown error")
-    ename, message = found[-1]
-    explained = f" — {_EXPLAIN[ename]}" if ename in _EXPLAIN else ""
-    return f"grading failed: {ename}: {message.strip()}{explained}"
+    if found:
+        ename, message = found[-1]
+        explained = f" — {_EXPLAIN[ename]}" if ename in _EXPLAIN else ""
+        return f"grading failed: {ename}: {message.strip()}{explained}"
+    errors = [ln.split("[ERROR]", 1)[1].strip() for ln in text.splitlines()
+              if "[ERROR]" in ln and not any(g in ln for g in _GENERIC_LOG)]
+    lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
+    return "grading failed: " + (errors[0] if errors else lines[-1] if lines else "unknown error")
 
 
-def _graded_result(api, assignment_id: str, student: str) -> StudentResult:
+def _graded_result(api, assignment_id: str, student: str, outcome: dict) -> StudentResult:
     """Read the student's scores from the gradebook and explain every lost point."""
     from nbgrader.api import Gradebook
 
     errors = _cell_errors(api, assignment_id, student)
     timeout = api.config.Execute.get("timeout", 30)
-    problems = []
+    cells = []
     with Gradebook(api.coursedir.db_url, api.coursedir.course_id) as gb:
         submission = gb.find_submission(assignment_id, student)
         score, max_score = float(submission.score), float(submission.max_score)
-        grade_ids = set()
         for notebook in submission.notebooks:
             for grade in sorted(notebook.grades, key=lambda g: g.name):
-                grade_ids.add(grade.name)
-                got = grade.score if grade.score is not None else 0.0
+                got = float(grade.score) if grade.score is not None else 0.0
+                reason = ""
                 if got < grade.max_score:
                     ename, evalue = errors.get(grade.name, ("", ""))
-                    reason = f"timed out after {timeout} s" if ename == TIMEOUT_ENAME else (
-                        f"{ename}: {evalue}" if ename else "not graded")
-                    problems.append(f"{grade.name}: {got:g}/{grade.max_score:g} ({reason})")
-    problems[:0] = [f"{cell}: timed out after {timeout} s" for cell, (ename, _) in errors.items()
-                    if ename == TIMEOUT_ENAME and cell not in grade_ids]
-    return StudentResult(student, "graded", score, max_score, problems)
+                    reason = (f"timed out after {timeout} s" if ename == TIMEOUT_ENAME
+                              else f"{ename}: {evalue}" if ename else "no output (cell missing or not run)")
+                cells.append(CellResult(notebook.name, grade.name, got, float(grade.max_score), reason))
+    grade_ids = {c.cell for c in cells}
+    problems = [f"{cell}: timed out after {timeout} s" for cell, (ename, _) in errors.items()
+                if ename == TIMEOUT_ENAME and cell not in grade_ids]
+    problems += _notebook_problems(outcome)
+    problems += [f"{c.cell}: {c.score:g}/{c.max_score:g} ({c.reason})" for c in cells if c.reason]
+    return StudentResult(student, "graded", score, max_score, problems, cells)
 
 
 def _cell_errors(api, assignment_id: str, student: str) -> dict[str, tuple[str, str]]:
     """``grade_id -> (ename, first line of evalue)`` for every failing cell of the autograded copy."""
-    folder = api.coursedir.format_path(api.coursedir.autograded_directory, student, assignment_id)
+    folder = _autograded_folder(api, assignment_id, student)
     errors = {}
     for path in sorted(glob.glob(os.path.join(folder, "*.ipynb"))):
         nb = nbformat.read(path, as_version=4)
@@ -262,30 +313,6 @@ def export_grades(api, path: str | os.PathLike) -> Path:
     return path
 
 
-def write_report(results: list[StudentResult], path: str | os.PathLike) -> Path:
-    """One CSV row per student: status, points, percent and every problem found."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("w", newline="") as f:
-        writer = csv.writer(f)
-        writer.writerow(["student_id", "status", "score", "max_score", "percent", "problems"])
-        for r in results:
-            writer.writerow([r.student_id, r.status, f"{r.score:g}", f"{r.max_score:g}",
-                             f"{r.percent:.1f}", " | ".join(r.problems)])
-    return path
-
-
-def format_report(results: list[StudentResult]) -> str:
-    """A plain-text table of the results, for the terminal."""
-    width = max([len("student")] + [len(r.student_id) for r in results])
-    lines = [f"{'student':<{width}}  status  score       %  problems"]
-    for r in results:
-        lines.append(f"{r.student_id:<{width}}  {r.status:<6}  {r.score:>5g}/{r.max_score:<4g} "
-                     f"{r.percent:5.1f}  {r.problems[0] if r.problems else ''}")
-        lines.extend(f"{'':<{width}}  {'':<6}  {'':>10} {'':5}  {p}" for p in r.problems[1:])
-    return "\n".join(lines)
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="dgm-instructor", description=__doc__.split("\n\n")[0])
     parser.add_argument("--root", default=None, help="course root (default: found from the cwd)")
@@ -298,6 +325,8 @@ def main(argv: list[str] | None = None) -> int:
         p = sub.add_parser(name, help=text)
         p.add_argument("assignment")
         p.add_argument("--students", nargs="*", default=None)
+        p.add_argument("--only-new", action="store_true",
+                       help="skip students whose autograded copy is newer than their submission")
     p = sub.add_parser("feedback", help="generate feedback for graded students")
     p.add_argument("assignment")
     p = sub.add_parser("export", help="export all grades to CSV")
@@ -310,10 +339,11 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "release":
         print("released:", ", ".join(release_all(api, args.assignments or None)))
     elif args.command in ("autograde", "grade"):
-        results = autograde_class(api, args.assignment, args.students)
+        results = autograde_class(api, args.assignment, args.students, only_new=args.only_new)
         print(format_report(results))
         report = write_report(results, grading / "reports" / f"{args.assignment}.csv")
-        print(f"report: {report}")
+        cells = write_cell_report(results, grading / "reports" / f"{args.assignment}_cells.csv")
+        print(f"report: {report}\nper test cell: {cells}")
         if args.command == "grade":
             generate_feedback(api, args.assignment, [r.student_id for r in results if r.status == "graded"])
             print(f"feedback: {grading / 'feedback'}")

@@ -2,6 +2,7 @@
 import pytest
 
 from course_lib import instructor
+from course_lib.report import StudentResult, format_report
 
 from ._course import REPO, scratch_course
 
@@ -39,8 +40,8 @@ def test_failure_reason_picks_the_specific_exception():
 
 
 def test_report_table_and_percent():
-    results = [instructor.StudentResult("ann", "graded", 8, 16, ["t1: 0/8 (GradingError: x)"]),
-               instructor.StudentResult("ben", "failed", problems=["grading failed: DeadKernelError"])]
+    results = [StudentResult("ann", "graded", 8, 16, ["t1: 0/8 (GradingError: x)"]),
+               StudentResult("ben", "failed", problems=["grading failed: DeadKernelError"])]
     assert results[0].percent == 50.0 and results[1].percent == 0.0
-    table = instructor.format_report(results)
+    table = format_report(results)
     assert "ann" in table and "50.0" in table and "DeadKernelError" in table

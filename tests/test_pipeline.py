@@ -14,6 +14,7 @@ import nbformat
 import pytest
 
 from course_lib import instructor
+from course_lib.report import format_report, write_report
 
 from ._course import ASSIGNMENTS, SOLUTIONS, assignment_ids, grade_cells, read_notebooks, replace_cell, scratch_course, submit
 
@@ -131,10 +132,10 @@ def test_report_names_the_timeout_and_class_finishes(graded, tmp_path):
     _, _, results, _ = graded
     loop = results["a01_probability_kde", "loop"]
     assert any(f"timed out after {TIMEOUT} s" in p for p in loop.problems), loop.problems
-    rows = list(csv.DictReader(instructor.write_report(list(results.values()), tmp_path / "r.csv").open()))
+    rows = list(csv.DictReader(write_report(list(results.values()), tmp_path / "r.csv").open()))
     assert {row["student_id"] for row in rows} >= {"solution", "untouched", "wrong", "loop"}
     assert any("timed out" in row["problems"] for row in rows if row["student_id"] == "loop")
-    table = instructor.format_report(list(results.values()))
+    table = format_report(list(results.values()))
     assert "100.0" in table and "timed out" in table
 
 
