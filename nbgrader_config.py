@@ -37,11 +37,30 @@ c.ClearSolutions.text_stub = "YOUR ANSWER HERE"
 c.Execute.timeout = 30
 c.Execute.interrupt_on_timeout = True
 c.Execute.startup_timeout = 120
+# Each grading kernel gets at most this much address space, so a memory blow-up raises
+# MemoryError in that cell instead of exhausting the machine. (CUDA needs far more virtual
+# address space: set it to None when autograding on a GPU machine.)
+KERNEL_MEMORY_LIMIT_GB = 8
+c.Execute.extra_arguments = ["--HistoryManager.hist_file=:memory:"]
+if KERNEL_MEMORY_LIMIT_GB:
+    _limit = int(KERNEL_MEMORY_LIMIT_GB * 2**30)
+    c.Execute.extra_arguments.append(
+        f"--IPKernelApp.exec_lines=import resource as _r; _r.setrlimit(_r.RLIMIT_AS, ({_limit}, {_limit})); del _r")
+# Printed output is cut to this many lines per cell (and tracebacks to this many lines).
 c.LimitOutput.max_lines = 500
 c.LimitOutput.max_traceback = 100
 
-# A test cell the student deleted is put back from the gradebook and run.
+# A test cell the student deleted is put back from the gradebook and run; a duplicated cell
+# (same grade id twice) is graded once.
 c.OverwriteCells.add_missing_cells = True
+c.Autograde.sanitize_preprocessors = [
+    "nbgrader.preprocessors.ClearOutput",
+    "nbgrader.preprocessors.DeduplicateIds",
+    "course_lib.sanitize.DropEmptyGradingMetadata",
+    "nbgrader.preprocessors.OverwriteKernelspec",
+    "nbgrader.preprocessors.OverwriteCells",
+    "nbgrader.preprocessors.CheckCellMetadata",
+]
 
 # Before grades are saved, answers are read (course_lib.answer_guard): an answer that calls the
 # routine its task asks to implement scores zero on its tests; one that tampers with the

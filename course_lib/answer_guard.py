@@ -20,6 +20,7 @@ from __future__ import annotations
 import ast
 from dataclasses import dataclass
 
+from nbformat.v4 import new_output
 from nbgrader.preprocessors import NbGraderPreprocessor
 from traitlets import Dict, List, Unicode
 
@@ -204,7 +205,7 @@ class GuardAnswers(NbGraderPreprocessor):
             else:
                 continue
             cell.outputs = [o for o in cell.get("outputs", []) if o.get("output_type") != "error"]
-            cell.outputs.append({"output_type": "error", "ename": self.ename, "evalue": reason,
-                                 "traceback": [f"{self.ename}: {reason}"]})
+            cell.outputs.append(new_output("error", ename=self.ename, evalue=reason,
+                                           traceback=[f"{self.ename}: {reason}"]))
             self.log.warning("%s: %s", meta.get("grade_id"), reason)
         return nb, resources

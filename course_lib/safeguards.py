@@ -112,16 +112,23 @@ class CourseGuard:
                 return f"could not be read ({exc})"
         try:
             if self._grades(exclude=student_id) != self._other_grades:
-                return "had other students' grades changed"
+                return "had its assignments or other students' grades changed"
         except Exception as exc:  # a damaged database raises from deep inside SQLAlchemy
             return f"could not be read ({type(exc).__name__}: {exc})"
         return None
 
     def _grades(self, exclude: str) -> set:
+        """The assignments' recorded cells and every other student's grades, as a set of rows."""
         from nbgrader.api import Gradebook
 
         rows = set()
         with Gradebook(self.db_url, self.course_id) as gb:
+            for assignment in gb.assignments:
+                for notebook in assignment.notebooks:
+                    for cell in notebook.source_cells:
+                        rows.add(("cell", assignment.name, notebook.name, cell.name, cell.checksum))
+                    for cell in notebook.grade_cells:
+                        rows.add(("points", assignment.name, notebook.name, cell.name, cell.max_score))
             for student in gb.students:
                 if student.id == exclude:
                     continue
