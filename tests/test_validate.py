@@ -1,0 +1,29 @@
+"""`nbgrader validate` — the check students run before submitting — on every assignment:
+the reference solution passes; the untouched release reports failing cells without crashing."""
+import pytest
+
+from course_lib import instructor
+
+from ._course import REPO, assignment_ids
+
+pytestmark = pytest.mark.slow
+
+
+def _validator():
+    from nbgrader.validator import Validator
+
+    return Validator(config=instructor.load_config(REPO))
+
+
+@pytest.mark.parametrize("assignment", assignment_ids())
+def test_solution_validates(assignment):
+    for path in sorted((REPO / "solutions" / assignment).glob("*.ipynb")):
+        assert _validator().validate(str(path)) == {}, path
+
+
+@pytest.mark.parametrize("assignment", assignment_ids())
+def test_untouched_release_reports_failures(assignment):
+    for path in sorted((REPO / "assignments" / assignment).glob("*.ipynb")):
+        result = _validator().validate(str(path))
+        assert set(result) == {"failed"}, result.keys()
+        assert result["failed"] and all("NotImplementedError" in f["raw_error"] for f in result["failed"])
