@@ -43,3 +43,15 @@ def check_positive(value, name: str) -> None:
         raise ValueError(f"{name} must be a positive number, got {value!r}")
     if not ok:
         raise ValueError(f"{name} must be positive and finite, got {value!r}")
+
+
+def make_generator(seed) -> torch.Generator:
+    """A CPU generator seeded with ``seed``, or with fresh entropy when ``seed`` is None."""
+    generator = torch.Generator()
+    if seed is None:
+        generator.seed()
+    elif isinstance(seed, bool) or not isinstance(seed, numbers.Integral):
+        raise ValueError(f"seed must be an integer or None, got {seed!r}")
+    else:
+        generator.manual_seed(int(seed))
+    return generator

@@ -21,6 +21,8 @@ import numbers
 
 import torch
 
+from .._validate import make_generator
+
 __all__ = [
     "ring_centres",
     "grid_centres",
@@ -67,17 +69,6 @@ def _float_dtype(dtype) -> torch.dtype:
         raise ValueError(f"dtype must be a floating-point torch.dtype, got {dtype!r}")
     return dtype
 
-
-def _generator(seed) -> torch.Generator:
-    """A CPU generator seeded with ``seed``, or with fresh entropy when ``seed`` is None."""
-    generator = torch.Generator()
-    if seed is None:
-        generator.seed()
-    elif isinstance(seed, bool) or not isinstance(seed, numbers.Integral):
-        raise ValueError(f"seed must be an integer or None, got {seed!r}")
-    else:
-        generator.manual_seed(int(seed))
-    return generator
 
 
 def _finish(x: torch.Tensor, dtype, device) -> torch.Tensor:
@@ -201,7 +192,7 @@ def ring_of_gaussians(
     std = _non_negative_float(std, "std")
     centres = ring_centres(n_modes, radius, dtype=torch.float64)
     dtype = _float_dtype(dtype)
-    return _finish(_mixture(centres, n, std, _generator(seed)), dtype, device)
+    return _finish(_mixture(centres, n, std, make_generator(seed)), dtype, device)
 
 
 def grid_of_gaussians(
@@ -239,7 +230,7 @@ def grid_of_gaussians(
     std = _non_negative_float(std, "std")
     centres = grid_centres(grid_size, spacing, dtype=torch.float64)
     dtype = _float_dtype(dtype)
-    return _finish(_mixture(centres, n, std, _generator(seed)), dtype, device)
+    return _finish(_mixture(centres, n, std, make_generator(seed)), dtype, device)
 
 
 def two_moons(
@@ -276,7 +267,7 @@ def two_moons(
     n = _positive_int(n, "n")
     noise = _non_negative_float(noise, "noise")
     dtype = _float_dtype(dtype)
-    generator = _generator(seed)
+    generator = make_generator(seed)
     t = math.pi * torch.rand(n, generator=generator, dtype=torch.float64)
     upper = torch.arange(n) < n // 2
     upper = upper[torch.randperm(n, generator=generator)]
@@ -320,7 +311,7 @@ def swiss_roll(
     n = _positive_int(n, "n")
     noise = _non_negative_float(noise, "noise")
     dtype = _float_dtype(dtype)
-    generator = _generator(seed)
+    generator = make_generator(seed)
     t = 1.5 * math.pi * (1 + 2 * torch.rand(n, generator=generator, dtype=torch.float64))
     points = torch.stack([t * torch.cos(t), t * torch.sin(t)], dim=1)
     points = points + noise * torch.randn(n, 2, generator=generator, dtype=torch.float64)
