@@ -81,6 +81,7 @@ def hostile(tmp_path_factory):
         "reference": reference,
         "huge_output": _prepend(sol, "poisson_mle", "for i in range(200_000):\n    print('spam', i)"),
         "segfault": _prepend(sol, "poisson_mle", "import ctypes\nctypes.string_at(0)"),
+        "killed": _prepend(sol, "poisson_mle", "import os, signal\nos.kill(os.getpid(), signal.SIGKILL)"),
         "oom": _prepend(sol, "poisson_mle", "blob = bytearray(64 * 2**30)"),
         "aaa_vandal": replace_cell(sol, "poisson_mle", VANDAL),
     }
@@ -104,7 +105,7 @@ def _score(hostile, student):
 
 def test_class_finishes_and_correct_work_gets_full_marks(hostile):
     root, _, results, _, _ = hostile
-    assert len(results) == 12
+    assert len(results) == 13
     assert _score(hostile, "correct") == ("graded", FULL)
 
 
@@ -157,8 +158,9 @@ def test_huge_output_is_limited_and_graded_normally(hostile):
     assert 0 < text.count("spam") <= 500
 
 
-def test_a_killed_kernel_fails_only_that_student(hostile):
-    r = hostile[2]["segfault"]
+@pytest.mark.parametrize("student", ["segfault", "killed"])
+def test_a_killed_kernel_fails_only_that_student(hostile, student):
+    r = hostile[2][student]
     assert r.status == "failed" and "DeadKernelError" in r.problems[0]
     assert {c.reason for c in r.cells} == {r.problems[0]} and len(r.cells) == 14
 
