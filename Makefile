@@ -34,8 +34,11 @@ $(VENV)/.installed: pyproject.toml
 	$(BIN)/python -m pip install -e ".[course]"
 	@touch $@
 
+# Jupyter refuses to run as root unless told (containers, some cloud VMs).
+ALLOW_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root,)
+
 lab: setup
-	$(BIN)/jupyter lab --notebook-dir=. lectures
+	$(BIN)/jupyter lab --ServerApp.root_dir=. $(ALLOW_ROOT) $(LAB_ARGS)
 
 test: setup
 	DGM_QUICK=1 $(BIN)/python -m pytest -n 2 --dist loadfile $(PYTEST_ARGS)
