@@ -138,25 +138,27 @@ def autograde_class(api, assignment_id: str, students: list[str] | None = None,
     guard = CourseGuard(api.coursedir, Path(tempfile.mkdtemp(prefix="grading-backup-")))
     results = []
     bar = tqdm(students, desc=f"autograde {assignment_id}", unit="student", disable=not progress)
-    for student in bar:
-        bar.set_postfix_str(student)
-        guard.before_student(student)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # SQLAlchemy's session warnings from inside nbgrader
-            outcome = api.autograde(assignment_id, student, force=True, create=True)
-        repairs = guard.after_student(student)
-        if outcome.get("success") and not repairs:
-            result = _graded_result(api, assignment_id, student, outcome)
-            guard.protect(f"autograded/{student}", Path(_autograded_folder(api, assignment_id, student)))
-        else:
-            reasons = ([_failure_reason(outcome)] if not outcome.get("success") else []) + [
-                f"submission damaged the course: {r}" for r in repairs]
-            result = StudentResult(student, "failed", problems=reasons + _notebook_problems(outcome))
-            result.cells = [CellResult(nb, cell, 0.0, points, reasons[0])
-                            for nb, cell, points in _test_cells(api, assignment_id)]
-            result.max_score = sum(c.max_score for c in result.cells)
-        results.append(result)
-    guard.close()
+    try:
+        for student in bar:
+            bar.set_postfix_str(student)
+            guard.before_student(student)
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")  # SQLAlchemy's session warnings from inside nbgrader
+                outcome = api.autograde(assignment_id, student, force=True, create=True)
+            repairs = guard.after_student(student)
+            if outcome.get("success") and not repairs:
+                result = _graded_result(api, assignment_id, student, outcome)
+                guard.protect(f"autograded/{student}", Path(_autograded_folder(api, assignment_id, student)))
+            else:
+                reasons = ([_failure_reason(outcome)] if not outcome.get("success") else []) + [
+                    f"submission damaged the course: {r}" for r in repairs]
+                result = StudentResult(student, "failed", problems=reasons + _notebook_problems(outcome))
+                result.cells = [CellResult(nb, cell, 0.0, points, reasons[0])
+                                for nb, cell, points in _test_cells(api, assignment_id)]
+                result.max_score = sum(c.max_score for c in result.cells)
+            results.append(result)
+    finally:
+        guard.close()
     return results
 
 
