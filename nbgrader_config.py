@@ -76,10 +76,12 @@ c.Autograde.autograde_preprocessors = [
     "nbgrader.preprocessors.CheckCellMetadata",
 ]
 c.GuardAnswers.forbidden = {
-    "a01_probability_kde": ["course_lib.probability", "course_lib.density", "scipy.stats",
+    "a01_probability_kde": ["course_lib.probability", "course_lib.kde", "scipy.stats",
                             "torch.distributions", "sklearn.neighbors"],
     "a02_mmd": ["course_lib.kernels", "course_lib.mmd", "course_lib.mmd_net", "torch.cdist",
                 "scipy.spatial"],
+    "a03_em_gmm": ["course_lib.gmm", "course_lib.kde", "sklearn.mixture", "sklearn.cluster",
+                   "scipy.stats", "torch.distributions"],
 }
 
 # Feedback returned to students: hidden tests removed, and errors from cells that held hidden
