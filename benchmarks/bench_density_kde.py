@@ -24,7 +24,6 @@ import argparse
 import os
 import platform
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
@@ -38,32 +37,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from course_lib.kde import KernelDensity, scott_factor  # noqa: E402
-
-
-def best_of(function, repeats, device=torch.device("cpu")):
-    """(best wall time in seconds, last result); CUDA work is synchronised inside the timer."""
-    best, result = float("inf"), None
-    for _ in range(repeats):
-        if device.type == "cuda":
-            torch.cuda.synchronize()
-        start = time.perf_counter()
-        result = function()
-        if device.type == "cuda":
-            torch.cuda.synchronize()
-        best = min(best, time.perf_counter() - start)
-    return best, result
-
-
-def cpu_name() -> str:
-    name = platform.processor()
-    if not name or name == platform.machine():
-        try:
-            with open("/proc/cpuinfo") as f:
-                models = [line.split(":", 1)[1].strip() for line in f if line.startswith("model name")]
-            name = models[0] if models else name
-        except OSError:
-            pass
-    return f"{name or 'unknown'} ({platform.machine()})"
+from _timing import best_of, cpu_name  # noqa: E402
 
 
 def main(argv=None):

@@ -31,7 +31,6 @@ import argparse
 import os
 import platform
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
@@ -43,6 +42,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run from a ch
 
 from course_lib.kernels import median_heuristic  # noqa: E402
 from course_lib.mmd import mmd2, mmd_permutation_test  # noqa: E402
+from _timing import best_of, cpu_name  # noqa: E402
 
 
 # ---------------------------------------------------------------------------------------
@@ -84,35 +84,8 @@ def numpy_mmd2_unbiased(x, y, sigma):
 
 
 # ---------------------------------------------------------------------------------------
-# Timing
+# The machine
 # ---------------------------------------------------------------------------------------
-def best_of(function, repeats, device):
-    """(best wall time in seconds, last result); CUDA work is synchronised inside the timer."""
-    best, result = float("inf"), None
-    for _ in range(repeats):
-        if device.type == "cuda":
-            torch.cuda.synchronize()
-        start = time.perf_counter()
-        result = function()
-        if device.type == "cuda":
-            torch.cuda.synchronize()
-        best = min(best, time.perf_counter() - start)
-    return best, result
-
-
-def cpu_name() -> str:
-    """platform.processor(), which is often empty on Linux; then the model in /proc/cpuinfo."""
-    name = platform.processor()
-    if not name or name == platform.machine():
-        try:
-            with open("/proc/cpuinfo") as f:
-                models = [line.split(":", 1)[1].strip() for line in f if line.startswith("model name")]
-            name = models[0] if models else name
-        except OSError:
-            pass
-    return f"{name or 'unknown'} ({platform.machine()})"
-
-
 def machine(device) -> str:
     cpu = cpu_name()
     lines = [
