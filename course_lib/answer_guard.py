@@ -51,6 +51,15 @@ def _dotted(node: ast.AST) -> str | None:
     return None
 
 
+def _bound_names(node: ast.Import | ast.ImportFrom) -> list[tuple[str, str]]:
+    """(local name, fully qualified name) for each name an import statement binds."""
+    if isinstance(node, ast.Import):
+        return [((a.asname or a.name).split(".")[0], a.name if a.asname else a.name.split(".")[0])
+                for a in node.names]
+    module = node.module or ""
+    return [(a.asname or a.name, f"{module}.{a.name}" if module else a.name) for a in node.names]
+
+
 class _Reader(ast.NodeVisitor):
     """Collects forbidden references and tampering in one answer cell."""
 
@@ -75,8 +84,8 @@ class _Reader(ast.NodeVisitor):
             self.found.append(("tampering", f"line {line}: rebinds the grading helper {name!r}"))
 
     def visit_Import(self, node):
+        self.aliases.update(_bound_names(node))
         for alias in node.names:
-            self.aliases[(alias.asname or alias.name).split(".")[0]] = alias.name if alias.asname else alias.name.split(".")[0]
             self._check_forbidden(alias.name, node.lineno)
             if alias.name.split(".")[0] in DANGEROUS_NAMES:
                 self.found.append(("tampering", f"line {node.lineno}: imports {alias.name}"))
@@ -85,9 +94,9 @@ class _Reader(ast.NodeVisitor):
 
     def visit_ImportFrom(self, node):
         module = node.module or ""
+        self.aliases.update(_bound_names(node))
         for alias in node.names:
             full = f"{module}.{alias.name}" if module else alias.name
-            self.aliases[alias.asname or alias.name] = full
             self._check_forbidden(full, node.lineno)
             if module.split(".")[0] in DANGEROUS_NAMES:
                 self.found.append(("tampering", f"line {node.lineno}: imports from {module}"))
@@ -157,12 +166,8 @@ def _collect_aliases(source: str, aliases: dict[str, str]) -> None:
     except SyntaxError:
         return
     for node in ast.walk(tree):
-        if isinstance(node, ast.Import):
-            for a in node.names:
-                aliases[(a.asname or a.name).split(".")[0]] = a.name if a.asname else a.name.split(".")[0]
-        elif isinstance(node, ast.ImportFrom) and node.module:
-            for a in node.names:
-                aliases[a.asname or a.name] = f"{node.module}.{a.name}"
+        if isinstance(node, (ast.Import, ast.ImportFrom)):
+            aliases.update(_bound_names(node))
 
 
 def _strip_magics(source: str) -> str:
