@@ -10,6 +10,8 @@ For a class on JupyterHub, see the instructor guide in README.md (exchange folde
 """
 import os
 
+from course_lib.autograde.rules import CELL_TIMEOUT_S
+
 c = get_config()  # noqa: F821  (provided by traitlets when it loads this file)
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -32,9 +34,10 @@ c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", ".DS_S
 c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedError()"}
 c.ClearSolutions.text_stub = "YOUR ANSWER HERE"
 
-# Autograding: each cell gets at most this many seconds; on a timeout the kernel is
-# interrupted, the cell records a CellTimeoutError and the rest of the notebook still runs.
-c.Execute.timeout = 30
+# Autograding: each cell gets at most CELL_TIMEOUT_S seconds (the assignments state it; it is
+# defined in course_lib/autograde/rules.py); on a timeout the kernel is interrupted, the cell
+# records a CellTimeoutError and the rest of the notebook still runs.
+c.Execute.timeout = CELL_TIMEOUT_S
 c.Execute.interrupt_on_timeout = True
 c.Execute.startup_timeout = 120
 # Each grading kernel gets at most this much address space, so a memory blow-up raises
@@ -56,38 +59,35 @@ c.OverwriteCells.add_missing_cells = True
 c.Autograde.sanitize_preprocessors = [
     "nbgrader.preprocessors.ClearOutput",
     "nbgrader.preprocessors.DeduplicateIds",
-    "course_lib.sanitize.DropEmptyGradingMetadata",
+    "course_lib.autograde.sanitize.DropEmptyGradingMetadata",
     "nbgrader.preprocessors.OverwriteKernelspec",
     "nbgrader.preprocessors.OverwriteCells",
     "nbgrader.preprocessors.CheckCellMetadata",
 ]
 
-# Before grades are saved, answers are read (course_lib.answer_guard): an answer that calls the
-# routine its task asks to implement scores zero on its tests; one that tampers with the
-# grader (rebinding check_* helpers, patching modules, exec/eval/setattr, ...) scores zero on all.
+# After execution, before grades are saved:
+# - course_lib.autograde.outcomes.ExplainOutcomes: text on stderr (warnings) in a test cell costs
+#   nothing (nbgrader would score it zero), and a timed-out cell gets one clear error naming it;
+# - course_lib.autograde.answer_guard.GuardAnswers: an answer that uses the routine its task asks
+#   to implement scores zero on its tests; one that tampers with the grader scores zero on all.
+#   The rules are in course_lib/autograde/rules.py, the one place the assignments' text and the
+#   students' check_answer_rules() read them from.
 c.Autograde.autograde_preprocessors = [
     "nbgrader.preprocessors.Execute",
     "nbgrader.preprocessors.IgnorePattern",
     "nbconvert.preprocessors.ClearMetadataPreprocessor",
     "nbgrader.preprocessors.LimitOutput",
-    "course_lib.answer_guard.GuardAnswers",
+    "course_lib.autograde.outcomes.ExplainOutcomes",
+    "course_lib.autograde.answer_guard.GuardAnswers",
     "nbgrader.preprocessors.SaveAutoGrades",
     "nbgrader.preprocessors.AssignLatePenalties",
     "nbgrader.preprocessors.CheckCellMetadata",
 ]
-c.GuardAnswers.forbidden = {
-    "a01_probability_kde": ["course_lib.probability", "course_lib.kde", "scipy.stats",
-                            "torch.distributions", "sklearn.neighbors"],
-    "a02_mmd": ["course_lib.kernels", "course_lib.mmd", "course_lib.mmd_net", "torch.cdist",
-                "scipy.spatial"],
-    "a03_em_gmm": ["course_lib.gmm", "course_lib.kde", "sklearn.mixture", "sklearn.cluster",
-                   "scipy.stats", "torch.distributions"],
-}
 
 # Feedback returned to students: hidden tests removed, and errors from cells that held hidden
 # tests replaced by a note that withholds their source and expected values.
 c.GenerateFeedback.preprocessors = [
     "nbgrader.preprocessors.GetGrades",
-    "course_lib.feedback.WithholdHiddenTests",
+    "course_lib.autograde.feedback.WithholdHiddenTests",
     "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",
 ]

@@ -20,7 +20,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from course_lib import instructor  # noqa: E402
+from course_lib.autograde import instructor  # noqa: E402
 
 
 def main() -> None:

@@ -8,6 +8,12 @@ the same on a laptop, on Colab and under nbgrader::
     check_shape(log_p, (5,), name="gaussian_log_prob(x, mean, cov)")
     check_close(log_p, expected, rtol=1e-10, name="gaussian_log_prob(x, mean, cov)",
                 hint="work in log space: never take exp of the quadratic form")
+
+A failure's traceback in Jupyter shows the test cell's line and the message, not this module's
+frames (``__tracebackhide__``). A message reads ``"<name>: <problem>"`` with an optional
+``"Hint: ..."`` line; :func:`parse_message` reads it back, so that feedback on a hidden test can
+show its name and hint without its expected values. The last cell of every assignment calls
+:func:`check_answer_rules`, the grader's own reading of the answers.
 """
 from __future__ import annotations
 
@@ -18,28 +24,54 @@ import torch
 
 __all__ = [
     "GradingError",
+    "parse_message",
     "check_close",
+    "check_tensor",
     "check_shape",
     "check_dtype",
     "check_finite",
     "check_true",
     "check_gradient_flows",
+    "check_answer_rules",
 ]
+
+#: Float dtypes a student might return by accident (``.float()``, ``torch.tensor(..., dtype=...)``):
+#: compared at this relative/absolute tolerance instead of a float64 one.
+_LOW_PRECISION_TOL = {torch.float32: 1e-5, torch.float16: 2e-3, torch.bfloat16: 1e-2,
+                      np.dtype(np.float32): 1e-5, np.dtype(np.float16): 2e-3}
 
 
 class GradingError(AssertionError):
-    """A failed check in a test cell; its message is meant for the student."""
+    """A failed check in a test cell; its message is meant for the student.
+
+    ``name`` says what was checked, ``problem`` what went wrong (expected and got), ``hint`` how
+    to fix it; ``str(error)`` is ``"name: problem"`` plus a ``"Hint: ..."`` line.
+    """
+
+    def __init__(self, name: str, problem: str = "", hint: str | None = None):
+        self.name, self.problem, self.hint = name, problem, hint
+        message = f"{name}: {problem}" if problem else name
+        if hint:
+            message += f"\nHint: {hint}"
+        super().__init__(message)
+
+
+def parse_message(message: str) -> tuple[str, str, str | None]:
+    """``(name, problem, hint)`` from the text of a :class:`GradingError` (e.g. a notebook's
+    error output): the inverse of its message format."""
+    body, _, hint = message.partition("\nHint: ")
+    name, _, problem = body.partition(": ")
+    return name.strip(), problem.strip(), (hint.strip() or None)
 
 
 def _fail(name: str, problem: str, hint: str | None) -> None:
-    message = f"{name}: {problem}"
-    if hint:
-        message += f"\nHint: {hint}"
-    raise GradingError(message)
+    __tracebackhide__ = True
+    raise GradingError(name, problem, hint)
 
 
 def _as_array(value, name: str) -> np.ndarray:
     """Detach a tensor / array / number into a float64 NumPy array for comparison."""
+    __tracebackhide__ = True
     if value is None:
         _fail(name, "got None; did the function forget to `return` its result?", None)
     if isinstance(value, torch.Tensor):
@@ -57,6 +89,7 @@ def _short(a: np.ndarray) -> str:
 
 def check_shape(got, shape: Sequence[int | None], name: str = "result", hint: str | None = None) -> None:
     """Check ``got.shape == shape``; ``None`` in ``shape`` matches any size."""
+    __tracebackhide__ = True
     actual = tuple(getattr(got, "shape", np.shape(got)))
     expected = tuple(shape)
     if len(actual) != len(expected) or any(e is not None and a != e for a, e in zip(actual, expected)):
@@ -64,8 +97,18 @@ def check_shape(got, shape: Sequence[int | None], name: str = "result", hint: st
         _fail(name, f"expected shape {shown}, got {actual}", hint)
 
 
+def check_tensor(got, name: str = "result", hint: str | None = None) -> None:
+    """Check that ``got`` is a ``torch.Tensor`` (not a list, a NumPy array or a Python number)."""
+    __tracebackhide__ = True
+    if not isinstance(got, torch.Tensor):
+        _fail(name, f"expected a torch.Tensor, got {type(got).__name__}: {got!r:.80}",
+              hint or "build the result with torch operations (torch.stack for a list of tensors, "
+                      "torch.as_tensor for an array)")
+
+
 def check_dtype(got, dtype, name: str = "result", hint: str | None = None) -> None:
     """Check the dtype of a tensor or array (``torch.float64``, ``np.int64``, ...)."""
+    __tracebackhide__ = True
     actual = getattr(got, "dtype", None)
     if actual != dtype:
         _fail(name, f"expected dtype {dtype}, got {actual}", hint)
@@ -73,6 +116,7 @@ def check_dtype(got, dtype, name: str = "result", hint: str | None = None) -> No
 
 def check_finite(got, name: str = "result", hint: str | None = None) -> None:
     """Check that no entry is NaN or infinite."""
+    __tracebackhide__ = True
     a = _as_array(got, name)
     if not np.isfinite(a).all():
         n_nan, n_inf = int(np.isnan(a).sum()), int(np.isinf(a).sum())
@@ -84,27 +128,38 @@ def check_close(got, expected, *, rtol: float = 1e-6, atol: float = 1e-8, name: 
                 hint: str | None = None) -> None:
     """Check ``|got - expected| <= atol + rtol * |expected|`` entrywise, shapes equal.
 
-    Accepts tensors (any device, any float dtype), arrays and numbers. NaN never matches.
+    Accepts tensors (any device, any float dtype), arrays and numbers. NaN never matches. A
+    result in a lower precision than the expected value (float32 where float64 was expected) is
+    compared at that precision's tolerance: a correct float32 answer passes, and a failure
+    message says which dtype came back. A shape mismatch is reported without the hint, which
+    is about values.
     """
+    __tracebackhide__ = True
     g, e = _as_array(got, name), _as_array(expected, "expected")
     if g.shape != e.shape:
-        _fail(name, f"expected shape {e.shape}, got {g.shape}", hint)
+        _fail(name, f"expected shape {e.shape}, got {g.shape}", None)
     if not np.isfinite(g).all() and np.isfinite(e).all():
         _fail(name, f"expected finite values like {_short(e)}, got {_short(g)}", hint)
+    precision = ""
+    low = _LOW_PRECISION_TOL.get(getattr(got, "dtype", None))
+    if low is not None and getattr(expected, "dtype", np.float64) not in _LOW_PRECISION_TOL:
+        rtol, atol = max(rtol, low), max(atol, low * (1.0 + float(np.abs(e).max(initial=0.0))))
+        precision = f" (your result is {got.dtype}, so it is compared at that precision)"
     close = np.isclose(g, e, rtol=rtol, atol=atol, equal_nan=False)
     if not close.all():
         err = np.abs(g - e)
         where = np.unravel_index(np.nanargmax(np.where(close, -np.inf, err)), g.shape) if g.ndim else ()
         at = f" (worst at index {tuple(int(i) for i in where)}: expected {e[where]:.10g}, got {g[where]:.10g})" if g.ndim else ""
-        _fail(name, f"values differ beyond rtol={rtol:g}, atol={atol:g}: "
+        _fail(name, f"values differ beyond rtol={rtol:g}, atol={atol:g}{precision}: "
                     f"{int((~close).sum())} of {g.size} entries wrong{at}.\n"
                     f"  expected: {_short(e)}\n  got:      {_short(g)}", hint)
 
 
 def check_true(condition: bool, message: str, hint: str | None = None) -> None:
     """Check a property that has no single expected value (``message`` says what failed)."""
+    __tracebackhide__ = True
     if not bool(condition):
-        _fail("check failed", message, hint)
+        _fail(message, "", hint)
 
 
 def check_gradient_flows(output, inputs: Iterable[torch.Tensor], name: str = "output",
@@ -114,6 +169,7 @@ def check_gradient_flows(output, inputs: Iterable[torch.Tensor], name: str = "ou
     Fails when the output is detached from the graph, a gradient is missing (``None``), not
     finite, or identically zero (a ``.detach()``, ``.item()`` or a NumPy round trip on the way).
     """
+    __tracebackhide__ = True
     inputs = list(inputs)
     if not isinstance(output, torch.Tensor):
         _fail(name, f"expected a torch.Tensor, got {type(output).__name__}", hint)
@@ -131,3 +187,43 @@ def check_gradient_flows(output, inputs: Iterable[torch.Tensor], name: str = "ou
             _fail(name, f"gradient with respect to {label} has NaN or infinite entries", hint)
         if not bool((g != 0).any()):
             _fail(name, f"gradient with respect to {label} is identically zero", hint)
+
+
+def check_answer_rules(assignment: str, notebook: str | None = None) -> None:
+    """Apply the grader's reading of the answers to the saved notebook, before you submit.
+
+    Reads ``notebook`` (default ``<assignment>.ipynb`` in the current folder; on Colab, the open
+    notebook) with :func:`course_lib.autograde.rules.read_answers` — exactly what the
+    autograder runs — and fails with one line per answer it would reject. Save the notebook
+    first: the file on disk is what is read.
+    """
+    __tracebackhide__ = True
+    from .autograde.rules import read_answers
+
+    cells = _notebook_cells(notebook or f"{assignment}.ipynb")
+    if cells is None:
+        print(f"check_answer_rules: {notebook or assignment + '.ipynb'} is not in the current folder "
+              "and this is not Colab, so nothing was read; run this cell where the notebook is.")
+        return
+    findings = read_answers(cells, assignment)
+    if findings:
+        _fail("answer rules", "the autograder would reject these answers:\n" +
+              "\n".join(f"  - {f}" for f in findings),
+              "see the Rules in the introduction; re-run this cell after saving the notebook")
+    print(f"answer rules OK: the autograder would accept every answer in this notebook")
+
+
+def _notebook_cells(path: str) -> list | None:
+    """The cells of the saved notebook at ``path``, or of the open Colab notebook, or None."""
+    import json
+    import os
+    import sys
+
+    if os.path.isfile(path):
+        with open(path, encoding="utf-8") as f:
+            return json.load(f)["cells"]
+    if "google.colab" in sys.modules:
+        from google.colab import _message  # Colab's own front-end bridge
+
+        return _message.blocking_request("get_ipynb", timeout_sec=30)["ipynb"]["cells"]
+    return None

@@ -6,7 +6,7 @@ import nbformat
 import pytest
 from traitlets.config import Config
 
-from course_lib import instructor
+from course_lib.autograde import instructor
 
 from ._course import SOLUTIONS, read_notebooks, scratch_course
 

@@ -12,8 +12,8 @@ import re
 import nbformat
 import pytest
 
-from course_lib import instructor
-from course_lib.report import write_cell_report
+from course_lib.autograde import instructor
+from course_lib.autograde.report import write_cell_report
 
 from ._course import SOLUTIONS, grade_cells, read_notebooks, replace_cell, scratch_course, submit
 

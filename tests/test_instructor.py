@@ -1,8 +1,8 @@
 """Instructor tooling: clear errors when the course or the submissions are not where expected."""
 import pytest
 
-from course_lib import instructor
-from course_lib.report import StudentResult, format_report
+from course_lib.autograde import instructor
+from course_lib.autograde.report import StudentResult, format_report
 
 from ._course import REPO, scratch_course
 

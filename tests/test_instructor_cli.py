@@ -4,7 +4,7 @@ import csv
 
 import pytest
 
-from course_lib import instructor
+from course_lib.autograde import instructor
 
 from ._course import SOLUTIONS, read_notebooks, replace_cell, scratch_course, submit
 

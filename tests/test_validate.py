@@ -2,7 +2,7 @@
 the reference solution passes; the untouched release reports failing cells without crashing."""
 import pytest
 
-from course_lib import instructor
+from course_lib.autograde import instructor
 
 from ._course import REPO, assignment_ids
 

@@ -27,6 +27,7 @@ from pathlib import Path
 import nbformat
 from tqdm.auto import tqdm
 
+from .outcomes import TIMEOUT_ENAME, CellOutcome, cell_outcomes, knock_on_sources
 from .report import CellResult, StudentResult, format_report, write_cell_report, write_report
 from .safeguards import CourseGuard
 
@@ -46,7 +47,6 @@ __all__ = [
 ]
 
 CONFIG_FILE = "nbgrader_config.py"
-TIMEOUT_ENAME = "CellTimeoutError"
 
 
 def find_course_root(start: str | os.PathLike | None = None) -> Path:
@@ -121,7 +121,7 @@ def autograde_class(api, assignment_id: str, students: list[str] | None = None,
     ``status="failed"`` and the reason; the rest of the class is still graded. Timed-out cells
     and every lost point are listed in each result. Solutions, the release, all submissions,
     earlier students' autograded copies and the gradebook are verified after each student and
-    restored if the submission damaged them (see :class:`course_lib.safeguards.CourseGuard`).
+    restored if the submission damaged them (see :class:`course_lib.autograde.safeguards.CourseGuard`).
 
     With ``only_new=True``, students whose autograded copy is newer than their submission are
     skipped (re-running after an interruption grades the rest).
@@ -244,45 +244,61 @@ def _failure_reason(outcome: dict) -> str:
 
 
 def _graded_result(api, assignment_id: str, student: str, outcome: dict) -> StudentResult:
-    """Read the student's scores from the gradebook and explain every lost point."""
+    """Read the student's scores from the gradebook and explain every lost point.
+
+    The reason for a lost point is the whole message of the error the test cell recorded (a
+    failed check, a timeout, a rejected answer, an exception from the student's code), marked
+    as a possible knock-on when an earlier answer the tested answer calls failed its own tests.
+    """
     from nbgrader.api import Gradebook
 
-    errors = _cell_errors(api, assignment_id, student)
-    timeout = api.config.Execute.get("timeout", 30)
+    notebooks = _autograded_notebooks(api, assignment_id, student)
     cells = []
     with Gradebook(api.coursedir.db_url, api.coursedir.course_id) as gb:
         submission = gb.find_submission(assignment_id, student)
         score, max_score = float(submission.score), float(submission.max_score)
         for notebook in submission.notebooks:
-            for grade in sorted(notebook.grades, key=lambda g: g.name):
-                got = float(grade.score) if grade.score is not None else 0.0
+            nb = notebooks.get(f"{notebook.name}.ipynb")
+            outcomes = cell_outcomes(nb) if nb is not None else {}
+            grades = sorted(notebook.grades, key=lambda g: g.name)
+            lost = {g.name for g in grades if _score(g) < g.max_score}
+            knock_ons = knock_on_sources(nb, lost) if nb is not None else {}
+            for grade in grades:
                 reason = ""
-                if got < grade.max_score:
-                    ename, evalue = errors.get(grade.name, ("", ""))
-                    reason = (f"timed out after {timeout} s" if ename == TIMEOUT_ENAME
-                              else f"{ename}: {evalue}" if ename else "no output (cell missing or not run)")
-                cells.append(CellResult(notebook.name, grade.name, got, float(grade.max_score), reason))
+                if grade.name in lost:
+                    reason = _lost_reason(outcomes.get(grade.name), nb is not None)
+                    if grade.name in knock_ons:
+                        upstream = ", ".join(repr(a) for a in knock_ons[grade.name])
+                        reason += (f" [possibly a knock-on: this answer calls {upstream}, whose "
+                                   "own tests failed too; fix that first]")
+                cells.append(CellResult(notebook.name, grade.name, _score(grade), float(grade.max_score), reason))
     grade_ids = {c.cell for c in cells}
-    problems = [f"{cell}: timed out after {timeout} s" for cell, (ename, _) in errors.items()
-                if ename == TIMEOUT_ENAME and cell not in grade_ids]
+    problems = [f"{o.grade_id}: {o.evalue}" for nb in notebooks.values() for o in cell_outcomes(nb).values()
+                if o.ename == TIMEOUT_ENAME and o.grade_id not in grade_ids]
     problems += _notebook_problems(outcome)
     problems += [f"{c.cell}: {c.score:g}/{c.max_score:g} ({c.reason})" for c in cells if c.reason]
     return StudentResult(student, "graded", score, max_score, problems, cells)
 
 
-def _cell_errors(api, assignment_id: str, student: str) -> dict[str, tuple[str, str]]:
-    """``grade_id -> (ename, first line of evalue)`` for every failing cell of the autograded copy."""
+def _score(grade) -> float:
+    return float(grade.score) if grade.score is not None else 0.0
+
+
+def _lost_reason(outcome: CellOutcome | None, notebook_found: bool) -> str:
+    if not notebook_found:
+        return "the notebook is missing from the submission"
+    if outcome is None:
+        return "the test cell is missing from the graded notebook"
+    if outcome.ename:
+        return f"{outcome.ename}: {outcome.evalue}"
+    return "scored zero without an error (nbgrader read a result of 0 from the cell)"
+
+
+def _autograded_notebooks(api, assignment_id: str, student: str) -> dict[str, nbformat.NotebookNode]:
+    """file name -> notebook, for the student's autograded copy."""
     folder = _autograded_folder(api, assignment_id, student)
-    errors = {}
-    for path in sorted(glob.glob(os.path.join(folder, "*.ipynb"))):
-        nb = nbformat.read(path, as_version=4)
-        for index, cell in enumerate(nb.cells):
-            grade_id = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id", f"cell {index}")
-            for output in cell.get("outputs", []):
-                if output.get("output_type") == "error":
-                    first_line = (output.get("evalue") or "").strip().splitlines()[:1]
-                    errors[grade_id] = (output.get("ename", ""), first_line[0] if first_line else "")
-    return errors
+    return {os.path.basename(path): nbformat.read(path, as_version=4)
+            for path in sorted(glob.glob(os.path.join(folder, "*.ipynb")))}
 
 
 def generate_feedback(api, assignment_id: str, students: list[str] | None = None) -> list[str]:
