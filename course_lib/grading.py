@@ -56,6 +56,38 @@ class GradingError(AssertionError):
         super().__init__(message)
 
 
+def _show_in_notebook(shell, etype, value, tb, tb_offset=None):
+    """IPython handler for a GradingError: the traceback keeps only the frames that are not
+    marked ``__tracebackhide__`` (the test cell's, and any in the student's own code), so the
+    student reads the failing line and the message, not this module."""
+    kept = []
+    while tb is not None:
+        if not tb.tb_frame.f_locals.get("__tracebackhide__"):
+            kept.append(tb)
+        tb = tb.tb_next
+    for outer, inner in zip(kept, kept[1:]):
+        outer.tb_next = inner
+    if kept:
+        kept[-1].tb_next = None
+    stb = shell.InteractiveTB.structured_traceback(etype, value, kept[0] if kept else None, tb_offset=tb_offset)
+    shell._showtraceback(etype, value, stb)
+    return stb
+
+
+def _install_notebook_display() -> None:
+    """Register :func:`_show_in_notebook` when running inside IPython (a Jupyter kernel)."""
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        return
+    shell = get_ipython()
+    if shell is not None and not shell.custom_exceptions:  # never replace someone else's handler
+        shell.set_custom_exc((GradingError,), _show_in_notebook)
+
+
+_install_notebook_display()
+
+
 def parse_message(message: str) -> tuple[str, str, str | None]:
     """``(name, problem, hint)`` from the text of a :class:`GradingError` (e.g. a notebook's
     error output): the inverse of its message format."""

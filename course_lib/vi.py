@@ -475,7 +475,7 @@ def iwae_bound(x, encoder: Callable, log_likelihood: Callable, k: int, max_eleme
 # ---------------------------------------------------------------------------------------
 # Gradient estimators
 # ---------------------------------------------------------------------------------------
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class GradientEstimate:
     """A Monte-Carlo estimate of ``∇_{mean, log_var} E_{z~q}[f(z)]`` and its per-sample terms.
 

@@ -61,3 +61,53 @@ def test_check_gradient_flows():
         check_gradient_flows((w * 0).sum(), [w])
     with pytest.raises(GradingError, match="scalar"):
         check_gradient_flows(w * 2, [w])
+
+
+def test_float32_results_are_compared_at_float32_precision():
+    check_close(torch.tensor(1.5, dtype=torch.float32), np.float64(1.5) * (1 + 3e-7), rtol=1e-12)
+    check_close(torch.tensor([0.75], dtype=torch.float32), [0.75], rtol=1e-12)
+    with pytest.raises(GradingError, match="your result is torch.float32"):
+        check_close(torch.tensor([1.6], dtype=torch.float32), [1.5], rtol=1e-12)
+    with pytest.raises(GradingError):  # float64 keeps the tight tolerance
+        check_close(torch.tensor([1.5 * (1 + 3e-7)], dtype=torch.float64), [1.5], rtol=1e-12)
+
+
+def test_check_tensor_names_the_type():
+    from course_lib.grading import check_tensor
+
+    check_tensor(torch.zeros(2))
+    for bad, kind in [([torch.tensor(1.0)], "list"), (np.eye(2), "ndarray"), (1.5, "float")]:
+        with pytest.raises(GradingError, match=f"expected a torch.Tensor, got {kind}"):
+            check_tensor(bad, name="f(x)")
+
+
+def test_a_shape_failure_gives_no_value_hint():
+    with pytest.raises(GradingError) as err:
+        check_close(torch.zeros(3), torch.zeros(3, 3), name="cov", hint="divide by n")
+    assert "expected shape (3, 3), got (3,)" in str(err.value) and "Hint" not in str(err.value)
+
+
+def test_messages_read_back_into_name_problem_and_hint():
+    from course_lib.grading import parse_message
+
+    err = GradingError("poisson_mle([2, 0, 3, 1])", "expected 1.5, got 2", "divide by n")
+    assert parse_message(str(err)) == ("poisson_mle([2, 0, 3, 1])", "expected 1.5, got 2", "divide by n")
+    assert (err.name, err.problem, err.hint) == ("poisson_mle([2, 0, 3, 1])", "expected 1.5, got 2", "divide by n")
+    with pytest.raises(GradingError) as failed:
+        check_true(False, "history should hold Python floats", hint="use .item()")
+    assert parse_message(str(failed.value)) == ("history should hold Python floats", "", "use .item()")
+
+
+def test_jupyter_tracebacks_hide_the_checks_own_frames():
+    """In a notebook, a failed check shows the test cell's line and the message, not grading.py."""
+    nbclient = pytest.importorskip("nbclient")
+    import nbformat
+
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell("from course_lib.grading import check_close\n"
+                                          "check_close([1.0, 2.0], [1.0, 2.5], name='f(x)', hint='divide by n')")]
+    nbclient.NotebookClient(nb, timeout=60, allow_errors=True, kernel_name="python3").execute()
+    (error,) = [o for o in nb.cells[0].outputs if o.output_type == "error"]
+    text = "\n".join(error.traceback)
+    assert "grading.py" not in text and "_fail" not in text
+    assert "f(x): values differ" in text and "Hint: divide by n" in text

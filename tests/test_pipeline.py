@@ -15,7 +15,7 @@ import nbformat
 import pytest
 
 from course_lib.autograde import instructor
-from course_lib.autograde.report import format_report, write_report
+from course_lib.autograde.report import format_report, write_cell_report, write_report
 
 from ._course import ASSIGNMENTS, SOLUTIONS, assignment_ids, grade_cells, read_notebooks, replace_cell, scratch_course, submit
 
@@ -28,7 +28,8 @@ TIMEOUT = 10  # seconds per cell in these tests (the course default is 30)
 # "different" students write correct answers differently from the reference (other formulas,
 # loops, float32, code that prints warnings, their own helper names starting with check_): they
 # must score full marks. The others are wrong in one deliberate way each and must lose exactly
-# the listed test cells. tests/test_fair_grading.py reads the reasons given.
+# the listed test cells. The tests after test_submission_loses_exactly_the_expected_points read the
+# reasons the report and the feedback give.
 SUBMISSIONS = {
     ("a01_probability_kde", "wrong"): ([
         ("gaussian_mle",
@@ -154,7 +155,7 @@ SUBMISSIONS = {
          "    return loss.item()\n"),
     ], {"test_mmd2_biased", "test_mmd2_biased_hidden", "test_permutation_null_statistics",
         "test_permutation_p_value", "test_permutation_p_value_hidden",
-        "test_mmd_net_step", "test_mmd_net_step_hidden"}),
+        "test_mmd_net_step", "test_mmd_net_step_hidden", "test_mmd_net_step_training"}),
     ("a02_mmd", "wrong_kernel"): ([
         ("gaussian_kernel_matrix",
          "def gaussian_kernel_matrix(x, y, bandwidth):\n"
@@ -342,6 +343,64 @@ def test_submission_loses_exactly_the_expected_points(graded, key):
     assert actually_lost == lost, f"lost {sorted(actually_lost)}, expected {sorted(lost)}: {r.problems}"
     assert r.score == r.max_score - sum(points[t] for t in lost), r.problems
     assert all(c.reason for c in r.cells if c.score < c.max_score), r.problems
+
+
+def _reasons(graded, assignment, student) -> dict[str, str]:
+    return {c.cell: c.reason for c in graded[2][assignment, student].cells if c.reason}
+
+
+def _feedback(graded, assignment, student) -> str:
+    root = graded[0]
+    return _visible_text((root / "grading" / "feedback" / student / assignment / f"{assignment}.html").read_text())
+
+
+def test_warnings_cost_nothing_and_stay_visible(graded):
+    root, _, results, _ = graded
+    for a in ("a01_probability_kde", "a02_mmd"):
+        r = results[a, "different"]
+        assert r.score == r.max_score and not r.problems, r.problems
+        nb = nbformat.read(root / "grading" / "autograded" / "different" / a / f"{a}.ipynb", as_version=4)
+        printed = "".join(o.get("text", "") for c in nb.cells for o in c.get("outputs", []))
+        assert "UserWarning" in printed, f"{a}: expected the answer's warning in the graded notebook"
+
+
+def test_a_slow_answer_is_reported_with_the_cell_and_the_fix(graded):
+    reason = _reasons(graded, "a01_probability_kde", "slow")["test_select_bandwidth_hidden"]
+    assert f"took longer than {TIMEOUT} s" in reason and "'loo_log_likelihood'" in reason, reason
+    assert "tensor operations" in reason and "KeyboardInterrupt" not in reason
+    page = _feedback(graded, "a01_probability_kde", "slow")
+    assert f"test cell 'test_select_bandwidth_hidden' took longer than {TIMEOUT} s" in page
+
+
+def test_hidden_failures_show_their_name_and_hint_in_the_feedback(graded):
+    page = _feedback(graded, "a02_mmd", "wrong")
+    assert "parameter 0.weight after one step" in page and "zero the gradients before backward()" in page
+    assert "0.5592711116" not in page  # an expected value from the same check
+
+
+def test_the_cell_report_keeps_whole_messages_and_marks_knock_ons(graded, tmp_path):
+    _, _, results, _ = graded
+    path = write_cell_report([results["a02_mmd", "wrong_kernel"]], tmp_path / "cells.csv")
+    rows = {row["cell"]: row["reason"] for row in csv.DictReader(path.open())}
+    unbiased = rows["test_mmd2_unbiased"]
+    assert "\n  expected:" in unbiased and "Hint: n(n-1) and m(m-1)" in unbiased, unbiased
+    assert "knock-on" in rows["test_permutation_null_statistics"] and "'mmd2_unbiased'" in rows[
+        "test_permutation_null_statistics"]
+    assert "knock-on" not in unbiased
+
+
+def test_messages_point_at_the_actual_mistake(graded):
+    shape = _reasons(graded, "a01_probability_kde", "wrong_shape")["test_gaussian_mle_values"]
+    assert "expected shape (2, 2), got (2,)" in shape and "divide by n" not in shape, shape
+    loop = _reasons(graded, "a03_em_gmm", "wrong_loop")
+    assert "holds Tensor" in loop["test_fit_gmm"], loop["test_fit_gmm"]
+    assert "returned responsibilities" in loop["test_e_step"], loop["test_e_step"]
+    after = _reasons(graded, "a03_em_gmm", "wrong")["test_fit_gmm"]
+    assert "before the M-step" in after, after
+    wrong = _reasons(graded, "a01_probability_kde", "wrong")
+    assert "expected a torch.Tensor, got float" in wrong["test_poisson_mle"]
+    assert "expected a torch.Tensor, got ndarray" in wrong["test_scott_bandwidth_matrix"]
+    assert "subtract log n" in wrong["test_kde_log_density"]
 
 
 def test_report_names_the_timeout_and_class_finishes(graded, tmp_path):
