@@ -261,10 +261,15 @@ def _graded_result(api, assignment_id: str, student: str, outcome: dict) -> Stud
             nb = notebooks.get(f"{notebook.name}.ipynb")
             outcomes = cell_outcomes(nb) if nb is not None else {}
             grades = sorted(notebook.grades, key=lambda g: g.name)
-            lost = {g.name for g in grades if _score(g) < g.max_score}
+            pending = {g.name for g in grades if g.needs_manual_grade and g.manual_score is None}
+            lost = {g.name for g in grades if _score(g) < g.max_score} - pending
             knock_ons = knock_on_sources(nb, lost) if nb is not None else {}
             for grade in grades:
                 reason = ""
+                if grade.name in pending:
+                    cells.append(CellResult(notebook.name, grade.name, _score(grade), float(grade.max_score),
+                                            "awaiting manual grading (a written answer)", pending=True))
+                    continue
                 if grade.name in lost:
                     reason = _lost_reason(outcomes.get(grade.name), nb is not None)
                     if grade.name in knock_ons:
@@ -276,7 +281,11 @@ def _graded_result(api, assignment_id: str, student: str, outcome: dict) -> Stud
     problems = [f"{o.grade_id}: {o.evalue}" for nb in notebooks.values() for o in cell_outcomes(nb).values()
                 if o.ename == TIMEOUT_ENAME and o.grade_id not in grade_ids]
     problems += _notebook_problems(outcome)
-    problems += [f"{c.cell}: {c.score:g}/{c.max_score:g} ({c.reason})" for c in cells if c.reason]
+    problems += [f"{c.cell}: {c.score:g}/{c.max_score:g} ({c.reason})" for c in cells if c.reason and not c.pending]
+    waiting = [c.cell for c in cells if c.pending]
+    if waiting:
+        problems.append(f"{sum(c.max_score for c in cells if c.pending):g} points await manual grading "
+                        f"({', '.join(waiting)}): grade them in nbgrader's formgrader, then export again")
     return StudentResult(student, "graded", score, max_score, problems, cells)
 
 

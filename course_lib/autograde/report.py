@@ -18,6 +18,7 @@ class CellResult:
     score: float
     max_score: float
     reason: str = ""  # why points were lost; empty when none were
+    pending: bool = False  # a manually graded answer (a written interpretation) not graded yet
 
 
 @dataclass
@@ -32,20 +33,27 @@ class StudentResult:
     cells: list[CellResult] = field(default_factory=list)
 
     @property
+    def pending_points(self) -> float:
+        """Points of manually graded answers that no one has graded yet."""
+        return sum(c.max_score for c in self.cells if c.pending)
+
+    @property
     def percent(self) -> float:
         return 100.0 * self.score / self.max_score if self.max_score else 0.0
 
 
 def write_report(results: list[StudentResult], path: str | os.PathLike) -> Path:
-    """One CSV row per student: status, points, percent and every problem found."""
+    """One CSV row per student: status, points, percent, points awaiting manual grading and
+    every problem found."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("w", newline="") as f:
         writer = csv.writer(f)
-        writer.writerow(["student_id", "status", "score", "max_score", "percent", "problems"])
+        writer.writerow(["student_id", "status", "score", "max_score", "percent", "pending_manual",
+                         "problems"])
         for r in results:
             writer.writerow([r.student_id, r.status, f"{r.score:g}", f"{r.max_score:g}",
-                             f"{r.percent:.1f}", " | ".join(r.problems)])
+                             f"{r.percent:.1f}", f"{r.pending_points:g}", " | ".join(r.problems)])
     return path
 
 
