@@ -122,11 +122,10 @@ SUBMISSIONS = {
          "def loo_log_likelihood(data, bandwidth):\n"
          "    n, d = data.shape\n"
          "    total = 0.0\n"
-         "    for i in range(n):\n"
-         "        terms = [torch.exp(-((data[i] - data[j]) ** 2).sum() / (2 * bandwidth**2))\n"
-         "                 for j in range(n) if j != i]\n"
-         "        total += math.log(float(sum(terms)) / (n - 1)) - 0.5 * d * math.log(2 * math.pi * bandwidth**2)\n"
-         "    return torch.tensor(total / n)\n"
+         "    for i in range(n):  # a double loop over pairs: right, but about 3 s per bandwidth for n = 400\n"
+         "        log_terms = [-((data[i] - data[j]) ** 2).sum() / (2 * bandwidth**2) for j in range(n) if j != i]\n"
+         "        total += float(torch.logsumexp(torch.stack(log_terms), 0)) - math.log(n - 1)\n"
+         "    return torch.tensor(total / n - 0.5 * d * math.log(2 * math.pi * bandwidth**2))\n"
          "\n"
          "def select_bandwidth(data, grid):\n"
          "    scores = [float(loo_log_likelihood(data, h)) for h in grid]\n"
@@ -389,7 +388,7 @@ def test_the_cell_report_keeps_whole_messages_and_marks_knock_ons(graded, tmp_pa
     assert "\n  expected:" in unbiased and "Hint: n(n-1) and m(m-1)" in unbiased, unbiased
     assert "knock-on" in rows["test_permutation_null_statistics"] and "'mmd2_unbiased'" in rows[
         "test_permutation_null_statistics"]
-    assert "knock-on" not in unbiased
+    assert "knock-on" in unbiased and "'gaussian_kernel_matrix'" in unbiased  # it calls the unclamped kernel
 
 
 def test_messages_point_at_the_actual_mistake(graded):
