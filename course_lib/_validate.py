@@ -1,6 +1,12 @@
-"""Input checks shared by the reference implementations: clear ValueErrors, early."""
+"""Input checks shared by the reference implementations: clear ValueErrors, early.
+
+Every check here raises ``ValueError`` naming the argument, and is called ``require_*`` (or
+``as_*`` when it also converts), so that none is mistaken for the grading checks of
+:mod:`course_lib.grading`, which raise ``GradingError`` for students.
+"""
 from __future__ import annotations
 
+import math
 import numbers
 
 import torch
@@ -28,13 +34,13 @@ def as_float_tensor(value, name: str, ndim: int | None = None, like: torch.Tenso
     return t
 
 
-def check_finite(t: torch.Tensor, name: str) -> None:
+def require_finite(t: torch.Tensor, name: str) -> None:
     if not bool(torch.isfinite(t).all()):
         bad = "NaN" if bool(torch.isnan(t).any()) else "infinite values"
         raise ValueError(f"{name} contains {bad}")
 
 
-def check_positive(value, name: str) -> None:
+def require_positive(value, name: str) -> None:
     if isinstance(value, torch.Tensor):
         ok = bool((value > 0).all()) and bool(torch.isfinite(value).all())
     elif isinstance(value, numbers.Real):
@@ -55,3 +61,27 @@ def make_generator(seed) -> torch.Generator:
     else:
         generator.manual_seed(int(seed))
     return generator
+
+
+def require_int(value, name: str, smallest: int = 1) -> int:
+    """``value`` as an ``int`` that is at least ``smallest`` (bools are not integers here)."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < smallest:
+        kind = {1: "a positive integer", 0: "a non-negative integer"}.get(smallest, f"an integer >= {smallest}")
+        raise ValueError(f"{name} must be {kind}, got {value!r}")
+    return int(value)
+
+
+def require_real(value, name: str, *, positive: bool = False) -> float:
+    """``value`` as a finite ``float`` that is non-negative (or, with ``positive``, > 0)."""
+    if (isinstance(value, bool) or not isinstance(value, numbers.Real) or not math.isfinite(value)
+            or value < 0 or (positive and value == 0)):
+        kind = "a positive" if positive else "a non-negative"
+        raise ValueError(f"{name} must be {kind} finite number, got {value!r}")
+    return float(value)
+
+
+def require_float_dtype(dtype) -> torch.dtype:
+    """``dtype`` if it is a floating-point ``torch.dtype``."""
+    if not isinstance(dtype, torch.dtype) or not dtype.is_floating_point:
+        raise ValueError(f"dtype must be a floating-point torch.dtype, got {dtype!r}")
+    return dtype

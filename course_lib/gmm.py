@@ -37,7 +37,7 @@ import numbers
 
 import torch
 
-from ._validate import as_float_tensor, check_finite, make_generator
+from ._validate import as_float_tensor, make_generator, require_finite, require_int, require_real
 
 __all__ = ["GaussianMixture", "COVARIANCE_TYPES", "INIT_PARAMS"]
 
@@ -58,16 +58,6 @@ DESIGN_CHUNK_CPU = 4096
 # ---------------------------------------------------------------------------------------
 # Checks
 # ---------------------------------------------------------------------------------------
-def _integer(value, name: str, smallest: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < smallest:
-        raise ValueError(f"{name} must be an integer >= {smallest}, got {value!r}")
-    return int(value)
-
-
-def _non_negative(value, name: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not value >= 0:
-        raise ValueError(f"{name} must be a non-negative number, got {value!r}")
-    return float(value)
 
 
 def _row_chunks(n: int, width: int) -> list[tuple[int, int]]:
@@ -345,7 +335,7 @@ class GaussianMixture:
 
     # -- checks -----------------------------------------------------------------------
     def _check_parameters(self) -> None:
-        _integer(self.n_components, "n_components", 1)
+        require_int(self.n_components, "n_components", 1)
         if self.covariance_type not in COVARIANCE_TYPES:
             raise ValueError(f"covariance_type must be one of {COVARIANCE_TYPES}, got {self.covariance_type!r}")
         if self.init_params not in INIT_PARAMS:
@@ -353,9 +343,9 @@ class GaussianMixture:
         tol = self.tol
         if isinstance(tol, bool) or not isinstance(tol, numbers.Real) or tol != tol or tol < 0:
             raise ValueError(f"tol must be a non-negative number (0 never stops early), got {tol!r}")
-        _non_negative(self.reg_covar, "reg_covar")
-        _integer(self.max_iter, "max_iter", 0)
-        _integer(self.n_init, "n_init", 1)
+        require_real(self.reg_covar, "reg_covar")
+        require_int(self.max_iter, "max_iter", 0)
+        require_int(self.n_init, "n_init", 1)
 
     def _check_x(self, x, fitted: bool = True) -> torch.Tensor:
         like = None
@@ -368,7 +358,7 @@ class GaussianMixture:
             if x.shape[1] != like.shape[1]:
                 raise ValueError(f"x has {x.shape[1]} features but the mixture was fitted on {like.shape[1]}")
             x = x.to(device=like.device, dtype=like.dtype)
-        check_finite(x, "x")
+        require_finite(x, "x")
         if x.shape[0] < 1:
             raise ValueError("x must contain at least one sample")
         return x
@@ -388,7 +378,7 @@ class GaussianMixture:
             t = as_float_tensor(value, name, like=x)
             if tuple(t.shape) != shape:
                 raise ValueError(f"{name} must have shape {shape}, got {tuple(t.shape)}")
-            check_finite(t, name)
+            require_finite(t, name)
             out[name] = t
         if "weights_init" in out:
             w = out["weights_init"]
@@ -576,7 +566,7 @@ class GaussianMixture:
         """
         if not hasattr(self, "means_"):
             raise ValueError("this GaussianMixture is not fitted yet: call fit(x) first")
-        n = _integer(n, "n", 1)
+        n = require_int(n, "n", 1)
         generator = make_generator(seed)
         K, d = self.means_.shape
         device, dtype = self.means_.device, self.means_.dtype

@@ -242,7 +242,7 @@ def check_answer_rules(assignment: str, notebook: str | None = None) -> None:
         _fail("answer rules", "the autograder would reject these answers:\n" +
               "\n".join(f"  - {f}" for f in findings),
               "see the Rules in the introduction; re-run this cell after saving the notebook")
-    print(f"answer rules OK: the autograder would accept every answer in this notebook")
+    print("answer rules OK: the autograder would accept every answer in this notebook")
 
 
 def _notebook_cells(path: str) -> list | None:

@@ -37,7 +37,7 @@ import numbers
 
 import torch
 
-from ._validate import as_float_tensor, check_finite, check_positive, make_generator
+from ._validate import as_float_tensor, make_generator, require_finite, require_int, require_positive
 
 __all__ = [
     "scott_factor",
@@ -90,7 +90,7 @@ def _data(x, name: str = "x") -> torch.Tensor:
     x = as_float_tensor(x, name, ndim=2)
     if x.shape[0] < 1 or x.shape[1] < 1:
         raise ValueError(f"{name} must have at least one point and one feature, got shape {tuple(x.shape)}")
-    check_finite(x, name)
+    require_finite(x, name)
     return x
 
 
@@ -136,7 +136,7 @@ def _check_spd(h: torch.Tensor, d: int) -> torch.Tensor:
     if h.shape != (d, d):
         raise ValueError(f"a bandwidth matrix must have shape ({d}, {d}) for {d}-dimensional data, "
                          f"got {tuple(h.shape)}")
-    check_finite(h, "bandwidth")
+    require_finite(h, "bandwidth")
     if not torch.allclose(h, h.T, rtol=1e-10, atol=0.0):
         raise ValueError("bandwidth matrix must be symmetric")
     chol, info = torch.linalg.cholesky_ex(h)
@@ -278,8 +278,7 @@ class KernelDensity:
         """
         kernel = _kernel_name(self.kernel)
         mbe = self.max_block_elements
-        if isinstance(mbe, bool) or not isinstance(mbe, numbers.Integral) or mbe < 1:
-            raise ValueError(f"max_block_elements must be a positive integer, got {mbe!r}")
+        require_int(mbe, "max_block_elements")
         x = _data(x)
         n, d = x.shape
         bw = self.bandwidth
@@ -288,12 +287,12 @@ class KernelDensity:
             h = bandwidth_matrix(x, rule)
             factor = _FACTORS[rule](n, d)
         elif isinstance(bw, numbers.Real) and not isinstance(bw, bool):
-            check_positive(bw, "bandwidth")
+            require_positive(bw, "bandwidth")
             factor = float(bw)
             h = factor**2 * torch.eye(d, dtype=x.dtype, device=x.device)
         elif isinstance(bw, torch.Tensor):
             if bw.ndim == 0:
-                check_positive(bw, "bandwidth")
+                require_positive(bw, "bandwidth")
                 factor = float(bw)
                 h = factor**2 * torch.eye(d, dtype=x.dtype, device=x.device)
             else:
@@ -341,7 +340,7 @@ class KernelDensity:
         if y.shape[1] != self.data_.shape[1]:
             raise ValueError(f"y must have {self.data_.shape[1]} features (columns) like the fitted data, "
                              f"got shape {tuple(y.shape)}")
-        check_finite(y, "y")
+        require_finite(y, "y")
         if y.shape[0] == 0:
             return y.new_empty(0)
         white = (y - self._mean) @ self._whiten.T
@@ -374,8 +373,7 @@ class KernelDensity:
         Tensor, shape (n, d)
         """
         self._check_fitted()
-        if isinstance(n, bool) or not isinstance(n, numbers.Integral) or n < 0:
-            raise ValueError(f"n must be a non-negative integer, got {n!r}")
+        n = require_int(n, "n", 0)
         generator = make_generator(seed)
         data = self.data_
         count, d = data.shape
@@ -397,14 +395,14 @@ def _bandwidths(bandwidth, like: torch.Tensor) -> tuple[torch.Tensor, bool]:
     if isinstance(bandwidth, bool) or bandwidth is None or isinstance(bandwidth, str):
         raise ValueError(f"bandwidth must be a positive number or a 1-D tensor of them, got {bandwidth!r}")
     if isinstance(bandwidth, numbers.Real):
-        check_positive(bandwidth, "bandwidth")
+        require_positive(bandwidth, "bandwidth")
         return torch.tensor([float(bandwidth)], dtype=like.dtype, device=like.device), True
     t = as_float_tensor(bandwidth, "bandwidth", like=like)
     scalar = t.ndim == 0
     t = t.reshape(1) if scalar else t
     if t.ndim != 1 or t.numel() == 0:
         raise ValueError(f"bandwidth must be a number or a non-empty 1-D tensor, got shape {tuple(t.shape)}")
-    check_positive(t, "bandwidth")
+    require_positive(t, "bandwidth")
     return t, scalar
 
 

@@ -25,7 +25,7 @@ from typing import Callable, Sequence, Union
 
 import torch
 
-from ._validate import as_float_tensor, check_finite, check_positive
+from ._validate import as_float_tensor, require_finite, require_int, require_positive
 
 __all__ = [
     "pairwise_sq_distances",
@@ -55,8 +55,8 @@ def _samples(x, y) -> tuple[torch.Tensor, torch.Tensor]:
             f"x and y must have the same number of features (columns): "
             f"x is {tuple(x.shape)}, y is {tuple(y.shape)}"
         )
-    check_finite(x, "x")
-    check_finite(y, "y")
+    require_finite(x, "x")
+    require_finite(y, "y")
     return x, y
 
 
@@ -65,7 +65,7 @@ def _scales(value, name: str, like: torch.Tensor) -> torch.Tensor:
     if isinstance(value, bool) or value is None:
         raise ValueError(f"{name} must be a positive number or a sequence of them, got {value!r}")
     if isinstance(value, numbers.Real):
-        check_positive(value, name)
+        require_positive(value, name)
         return torch.tensor([float(value)], dtype=like.dtype, device=like.device)
     if isinstance(value, torch.Tensor):
         t = value.detach()
@@ -79,7 +79,7 @@ def _scales(value, name: str, like: torch.Tensor) -> torch.Tensor:
     t = t.to(dtype=like.dtype, device=like.device).reshape(-1) if t.ndim <= 1 else t
     if t.ndim != 1 or t.numel() == 0:
         raise ValueError(f"{name} must be a number or a non-empty 1-D sequence, got shape {tuple(t.shape)}")
-    check_positive(t, name)
+    require_positive(t, name)
     return t
 
 
@@ -265,11 +265,10 @@ def median_heuristic(x, y=None, *, max_points: int = MEDIAN_MAX_POINTS, seed: in
     """
     if y is None:
         z = as_float_tensor(x, "x", ndim=2)
-        check_finite(z, "x")
+        require_finite(z, "x")
     else:
         z = torch.cat(_samples(x, y), dim=0)
-    if isinstance(max_points, bool) or not isinstance(max_points, numbers.Integral) or max_points < 2:
-        raise ValueError(f"max_points must be an integer >= 2, got {max_points!r}")
+    require_int(max_points, "max_points", 2)
     z = z.detach()
     if z.shape[0] < 2:
         raise ValueError("the median heuristic needs at least two points in the pooled sample")

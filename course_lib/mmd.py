@@ -35,7 +35,7 @@ from typing import NamedTuple
 import torch
 from torch.utils.checkpoint import checkpoint
 
-from ._validate import make_generator
+from ._validate import make_generator, require_int
 from .kernels import _resolve_kernel, _samples
 
 __all__ = ["mmd2", "mmd2_linear", "mmd_permutation_test", "MMDTestResult"]
@@ -84,12 +84,6 @@ def _check_sizes(x: torch.Tensor, y: torch.Tensor, unbiased: bool) -> None:
         if t.shape[0] < smallest:
             why = " for the unbiased estimator (it averages over pairs i != j)" if unbiased else ""
             raise ValueError(f"{name} must contain at least {smallest} samples{why}, got {t.shape[0]}")
-
-
-def _positive_int(value, name: str, smallest: int = 1) -> int:
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < smallest:
-        raise ValueError(f"{name} must be an integer >= {smallest}, got {value!r}")
-    return int(value)
 
 
 # ---------------------------------------------------------------------------------------
@@ -194,7 +188,7 @@ def mmd2(
     _check_sizes(x, y, unbiased)
     if max_block_elements is None:
         max_block_elements = MAX_BLOCK_ELEMENTS_CPU if x.device.type == "cpu" else MAX_BLOCK_ELEMENTS_GPU
-    max_block_elements = _positive_int(max_block_elements, "max_block_elements")
+    max_block_elements = require_int(max_block_elements, "max_block_elements")
     k = _resolve_kernel(kernel, bandwidth, x, y)
     n, m = x.shape[0], y.shape[0]
     s_xx = _kernel_sum(k, x, None, max_block_elements, drop_diagonal=unbiased)
@@ -338,10 +332,10 @@ def mmd_permutation_test(
     x, y = _samples(x, y)
     unbiased = _estimator(estimator)
     _check_sizes(x, y, unbiased)
-    n_permutations = _positive_int(n_permutations, "n_permutations")
+    n_permutations = require_int(n_permutations, "n_permutations")
     if isinstance(alpha, bool) or not isinstance(alpha, numbers.Real) or not 0 < alpha < 1:
         raise ValueError(f"alpha must be a number strictly between 0 and 1, got {alpha!r}")
-    max_block_elements = _positive_int(max_block_elements, "max_block_elements")
+    max_block_elements = require_int(max_block_elements, "max_block_elements")
     generator = make_generator(seed)
 
     n, m = x.shape[0], y.shape[0]

@@ -15,13 +15,12 @@ Examples
 """
 from __future__ import annotations
 
-import numbers
 
 import torch
 from torch import nn
 from tqdm.auto import tqdm
 
-from ._validate import as_float_tensor, check_finite
+from ._validate import as_float_tensor, require_finite, require_int
 from .kernels import median_heuristic
 from .mmd import mmd2
 
@@ -29,12 +28,6 @@ __all__ = ["MMDGenerator", "mmd_net_step", "train_mmd_net", "BANDWIDTH_FACTORS"]
 
 #: Multiples of the median-heuristic bandwidth used by :func:`train_mmd_net` by default.
 BANDWIDTH_FACTORS = (0.125, 0.25, 0.5, 1.0, 2.0, 4.0)
-
-
-def _positive_int(value, name: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
-        raise ValueError(f"{name} must be a positive integer, got {value!r}")
-    return int(value)
 
 
 class MMDGenerator(nn.Module):
@@ -57,10 +50,10 @@ class MMDGenerator(nn.Module):
 
     def __init__(self, noise_dim: int, data_dim: int, hidden: int = 128, n_layers: int = 2):
         super().__init__()
-        self.noise_dim = _positive_int(noise_dim, "noise_dim")
-        self.data_dim = _positive_int(data_dim, "data_dim")
-        hidden = _positive_int(hidden, "hidden")
-        n_layers = _positive_int(n_layers, "n_layers")
+        self.noise_dim = require_int(noise_dim, "noise_dim")
+        self.data_dim = require_int(data_dim, "data_dim")
+        hidden = require_int(hidden, "hidden")
+        n_layers = require_int(n_layers, "n_layers")
         layers, width = [], self.noise_dim
         for _ in range(n_layers):
             layers += [nn.Linear(width, hidden), nn.ReLU()]
@@ -102,7 +95,7 @@ class MMDGenerator(nn.Module):
         -------
         Tensor, shape (n, data_dim)
         """
-        n = _positive_int(n, "n")
+        n = require_int(n, "n")
         weight = self.net[0].weight
         draw_on = weight.device if generator is None else generator.device
         z = torch.randn(n, self.noise_dim, generator=generator, device=draw_on, dtype=weight.dtype)
@@ -135,7 +128,7 @@ def mmd_net_step(generator: MMDGenerator, optimizer: torch.optim.Optimizer, x_re
         The loss (unbiased MMD² estimate) before the step; it can be slightly negative.
     """
     n_fake = x_real.shape[0] if n_fake is None else n_fake
-    n_fake = _positive_int(n_fake, "n_fake")
+    n_fake = require_int(n_fake, "n_fake")
     optimizer.zero_grad(set_to_none=True)
     loss = mmd2(generator.sample(n_fake), x_real, bandwidth=bandwidths, estimator="unbiased")
     loss.backward()
@@ -196,12 +189,12 @@ def train_mmd_net(
         The loss of every step.
     """
     data = as_float_tensor(data, "data", ndim=2)
-    check_finite(data, "data")
+    require_finite(data, "data")
     n_data = data.shape[0]
     if n_data < 2:
         raise ValueError(f"data must contain at least 2 points, got {n_data}")
-    n_steps = _positive_int(n_steps, "n_steps")
-    batch_size = min(_positive_int(batch_size, "batch_size"), n_data)
+    n_steps = require_int(n_steps, "n_steps")
+    batch_size = min(require_int(batch_size, "batch_size"), n_data)
     if batch_size < 2:
         raise ValueError("batch_size must be at least 2 (the unbiased MMD² needs pairs)")
     if bandwidths is None:

@@ -9,7 +9,7 @@ import math
 
 import torch
 
-from ._validate import as_float_tensor, check_finite, check_positive
+from ._validate import as_float_tensor, require_finite, require_positive
 
 __all__ = [
     "gaussian_log_prob",
@@ -49,7 +49,7 @@ def gaussian_log_prob(x, mean, cov) -> torch.Tensor:
             f"got mean {tuple(mean.shape)} and cov {tuple(cov.shape)}"
         )
     for name, t in (("x", x), ("mean", mean), ("cov", cov)):
-        check_finite(t, name)
+        require_finite(t, name)
     chol, info = torch.linalg.cholesky_ex(cov)
     if int(info.max()) != 0:
         raise ValueError("cov is not symmetric positive definite (its Cholesky factorisation failed)")
@@ -71,7 +71,7 @@ def gaussian_mle(x) -> tuple[torch.Tensor, torch.Tensor]:
     cov : Tensor, shape (d, d), normalised by ``n`` (the MLE, biased), not ``n - 1``
     """
     x = as_float_tensor(x, "x", ndim=2)
-    check_finite(x, "x")
+    require_finite(x, "x")
     if x.shape[0] < 1:
         raise ValueError("x must contain at least one sample")
     mean = x.mean(dim=0)
@@ -113,9 +113,9 @@ def gaussian_mean_map(x, noise_var, prior_mean, prior_var) -> torch.Tensor:
     Tensor, shape ()
     """
     x = as_float_tensor(x, "x", ndim=1)
-    check_finite(x, "x")
-    check_positive(noise_var, "noise_var")
-    check_positive(prior_var, "prior_var")
+    require_finite(x, "x")
+    require_positive(noise_var, "noise_var")
+    require_positive(prior_var, "prior_var")
     precision = 1.0 / prior_var + x.shape[0] / noise_var
     return (prior_mean / prior_var + x.sum() / noise_var) / precision
 
@@ -136,8 +136,8 @@ def poisson_rate_map(k, alpha, beta) -> torch.Tensor:
     Tensor, shape ()
     """
     k = _counts(k)
-    check_positive(alpha, "alpha")
-    check_positive(beta, "beta")
+    require_positive(alpha, "alpha")
+    require_positive(beta, "beta")
     shape = alpha + k.sum()
     if shape < 1:
         raise ValueError(
@@ -164,7 +164,7 @@ def kl_normal(mu_p, sigma_p, mu_q, sigma_q) -> torch.Tensor:
 
 def _counts(k) -> torch.Tensor:
     k = as_float_tensor(k, "k", ndim=1)
-    check_finite(k, "k")
+    require_finite(k, "k")
     if k.shape[0] < 1:
         raise ValueError("k must contain at least one count")
     if bool((k < 0).any()) or bool((k != torch.round(k)).any()):

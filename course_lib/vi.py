@@ -55,8 +55,7 @@ from typing import Callable
 import torch
 from torch.utils.checkpoint import checkpoint
 
-from ._validate import as_float_tensor, check_finite, check_positive, make_generator
-from .mmd import _positive_int
+from ._validate import as_float_tensor, make_generator, require_finite, require_int, require_positive
 
 __all__ = [
     "diag_gaussian_log_prob",
@@ -106,7 +105,7 @@ def _tensor(value, name: str, like: torch.Tensor | None = None, min_ndim: int = 
     t = as_float_tensor(value, name, like=like)
     if t.ndim < min_ndim:
         raise ValueError(f"{name} must have at least {min_ndim} dimension(s), got shape {tuple(t.shape)}")
-    check_finite(t, name)
+    require_finite(t, name)
     return t
 
 
@@ -289,7 +288,7 @@ def kl_monte_carlo(q, p, n_samples: int, generator=None) -> tuple[torch.Tensor, 
     if generator is not None:
         raise ValueError("generator must be None: rsample of torch.distributions takes no generator; "
                          "seed torch's global generator with torch.manual_seed instead")
-    n_samples = _positive_int(n_samples, "n_samples", smallest=2)
+    n_samples = require_int(n_samples, "n_samples", 2)
     for name, obj, methods in (("q", q, ("rsample", "log_prob")), ("p", p, ("log_prob",))):
         for method in methods:
             if not callable(getattr(obj, method, None)):
@@ -328,7 +327,7 @@ def rsample_diag_gaussian(mean, log_var, n_samples: int | None = None, generator
     generator = _generator(generator)
     shape = _broadcast({"mean": mean, "log_var": log_var})
     if n_samples is not None:
-        shape = (_positive_int(n_samples, "n_samples"), *shape)
+        shape = (require_int(n_samples, "n_samples"), *shape)
     eps = _standard_normal(shape, mean, generator)
     return mean + torch.exp(0.5 * log_var) * eps
 
@@ -395,7 +394,7 @@ def elbo(x, encoder: Callable, log_likelihood: Callable, n_samples: int = 1, kl:
     """
     if not isinstance(kl, str) or kl not in KL_MODES:
         raise ValueError(f"kl must be one of {KL_MODES}, got {kl!r}")
-    n_samples = _positive_int(n_samples, "n_samples")
+    n_samples = require_int(n_samples, "n_samples")
     generator = _generator(generator)
     x, mean, log_var = _encode(x, encoder)
     z = rsample_diag_gaussian(mean, log_var, n_samples, generator)  # (S, batch, d_z)
@@ -451,8 +450,8 @@ def iwae_bound(x, encoder: Callable, log_likelihood: Callable, k: int, max_eleme
     -------
     Tensor, shape (batch,)
     """
-    k = _positive_int(k, "k")
-    max_elements = _positive_int(max_elements, "max_elements")
+    k = require_int(k, "k")
+    max_elements = require_int(max_elements, "max_elements")
     generator = _generator(generator)
     x, mean, log_var = _encode(x, encoder)
     batch, d_z = mean.shape
@@ -514,7 +513,7 @@ def _gradient_inputs(mean, log_var, n_samples):
     if mean.ndim != 1 or mean.shape != log_var.shape:
         raise ValueError(f"mean and log_var must both have shape (d,), got {tuple(mean.shape)} "
                          f"and {tuple(log_var.shape)}")
-    return mean.detach(), log_var.detach(), _positive_int(n_samples, "n_samples")
+    return mean.detach(), log_var.detach(), require_int(n_samples, "n_samples")
 
 
 def _call_f(f, z: torch.Tensor) -> torch.Tensor:
@@ -568,7 +567,7 @@ def score_function_gradient(f: Callable, mean, log_var, n_samples: int, baseline
     with torch.no_grad():
         z = rsample_diag_gaussian(mean, log_var, n, generator)  # (n, d)
         values = _call_f(f, z).to(mean)
-        check_finite(values, "f(z)")
+        require_finite(values, "f(z)")
         if baseline is None:
             centred = values
         elif baseline == "leave_one_out":
@@ -619,7 +618,7 @@ def pathwise_gradient(f: Callable, mean, log_var, n_samples: int, generator=None
             raise ValueError("f(z) does not depend differentiably on z; use score_function_gradient "
                              "for functions torch cannot differentiate")
         (grad_z,) = torch.autograd.grad(values.sum(), z)
-    check_finite(grad_z, "the gradient of f")
+    require_finite(grad_z, "the gradient of f")
     per_sample = torch.cat([grad_z, 0.5 * grad_z * scaled_eps], dim=1)
     estimate = per_sample.mean(dim=0)
     d = mean.shape[0]
@@ -654,9 +653,9 @@ class LinearGaussianModel:
 
     def __init__(self, weight, bias, noise_var: float):
         weight = as_float_tensor(weight, "weight", ndim=2)
-        check_finite(weight, "weight")
+        require_finite(weight, "weight")
         bias = as_float_tensor(bias, "bias", ndim=1, like=weight)
-        check_finite(bias, "bias")
+        require_finite(bias, "bias")
         if bias.shape[0] != weight.shape[0]:
             raise ValueError(f"bias must have shape ({weight.shape[0]},) to match weight of shape "
                              f"{tuple(weight.shape)}, got {tuple(bias.shape)}")
@@ -664,14 +663,14 @@ class LinearGaussianModel:
             if noise_var.numel() != 1:
                 raise ValueError(f"noise_var must be a positive number, got a tensor of shape {tuple(noise_var.shape)}")
             noise_var = float(noise_var)
-        check_positive(noise_var, "noise_var")
+        require_positive(noise_var, "noise_var")
         self.weight, self.bias, self.noise_var = weight, bias, float(noise_var)
 
     @classmethod
     def random(cls, d: int, k: int, noise_var: float, generator=None,
                dtype: torch.dtype = torch.float64) -> "LinearGaussianModel":
         """A model with standard normal ``weight`` (``d × k``) and ``bias`` entries."""
-        d, k = _positive_int(d, "d"), _positive_int(k, "k")
+        d, k = require_int(d, "d"), require_int(k, "k")
         generator = _generator(generator)
         weight = torch.randn(d, k, generator=generator, dtype=dtype)
         bias = torch.randn(d, generator=generator, dtype=dtype)
@@ -693,7 +692,7 @@ class LinearGaussianModel:
         x = as_float_tensor(x, "x", ndim=2, like=self.weight)
         if x.shape[1] != self.d:
             raise ValueError(f"x must have shape (batch, {self.d}), got {tuple(x.shape)}")
-        check_finite(x, "x")
+        require_finite(x, "x")
         return x
 
     def log_likelihood(self, x, z) -> torch.Tensor:
@@ -741,7 +740,7 @@ class LinearGaussianModel:
 
     def sample(self, n: int, generator=None) -> tuple[torch.Tensor, torch.Tensor]:
         """``n`` draws ``z ~ N(0, I_k)``, ``x = W z + b + σ ε``; returns ``(x (n, d), z (n, k))``."""
-        n = _positive_int(n, "n")
+        n = require_int(n, "n")
         generator = _generator(generator)
         z = _standard_normal((n, self.k), self.weight, generator)
         noise = _standard_normal((n, self.d), self.weight, generator)

@@ -2,7 +2,6 @@
 failures and knock-ons (course_lib.autograde.outcomes and .feedback), without running nbgrader."""
 from __future__ import annotations
 
-import nbformat
 from nbformat.v4 import new_code_cell, new_notebook, new_output
 from traitlets.config import Config
 

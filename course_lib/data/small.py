@@ -13,7 +13,7 @@ from importlib import resources
 
 import torch
 
-from .toy import _float_dtype
+from .._validate import require_float_dtype
 
 __all__ = ["load_digits", "load_old_faithful", "OLD_FAITHFUL_COLUMNS"]
 
@@ -47,7 +47,7 @@ def load_digits(
     y : Tensor of shape (1797,), int64
         Digit labels 0..9.
     """
-    dtype = _float_dtype(dtype)
+    dtype = require_float_dtype(dtype)
     from sklearn.datasets import load_digits as _sklearn_load_digits
 
     bunch = _sklearn_load_digits()
@@ -77,7 +77,7 @@ def load_old_faithful(
         Columns :data:`OLD_FAITHFUL_COLUMNS`: eruption duration (minutes) and waiting time
         until the next eruption (minutes).
     """
-    dtype = _float_dtype(dtype)
+    dtype = require_float_dtype(dtype)
     text = resources.files(__package__).joinpath(_OLD_FAITHFUL_FILE).read_text("utf-8")
     reader = csv.reader(io.StringIO(text), delimiter=";")
     header = tuple(next(reader, ()))

@@ -17,11 +17,10 @@ torch.Size([1000, 2])
 from __future__ import annotations
 
 import math
-import numbers
 
 import torch
 
-from .._validate import make_generator
+from .._validate import make_generator, require_float_dtype, require_int, require_real
 
 __all__ = [
     "ring_centres",
@@ -31,44 +30,6 @@ __all__ = [
     "two_moons",
     "swiss_roll",
 ]
-
-
-# ---------------------------------------------------------------------------------------
-# Argument checks shared by the samplers (and by :mod:`course_lib.data.small`).
-# ---------------------------------------------------------------------------------------
-def _positive_int(value, name: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
-        raise ValueError(f"{name} must be a positive integer, got {value!r}")
-    return int(value)
-
-
-def _positive_float(value, name: str) -> float:
-    if (
-        isinstance(value, bool)
-        or not isinstance(value, numbers.Real)
-        or not math.isfinite(value)
-        or value <= 0
-    ):
-        raise ValueError(f"{name} must be a positive finite number, got {value!r}")
-    return float(value)
-
-
-def _non_negative_float(value, name: str) -> float:
-    if (
-        isinstance(value, bool)
-        or not isinstance(value, numbers.Real)
-        or not math.isfinite(value)
-        or value < 0
-    ):
-        raise ValueError(f"{name} must be a non-negative finite number, got {value!r}")
-    return float(value)
-
-
-def _float_dtype(dtype) -> torch.dtype:
-    if not isinstance(dtype, torch.dtype) or not dtype.is_floating_point:
-        raise ValueError(f"dtype must be a floating-point torch.dtype, got {dtype!r}")
-    return dtype
-
 
 
 def _finish(x: torch.Tensor, dtype, device) -> torch.Tensor:
@@ -102,9 +63,9 @@ def ring_centres(
     -------
     Tensor of shape (K, 2)
     """
-    n_modes = _positive_int(n_modes, "n_modes")
-    radius = _positive_float(radius, "radius")
-    dtype = _float_dtype(dtype)
+    n_modes = require_int(n_modes, "n_modes")
+    radius = require_real(radius, "radius", positive=True)
+    dtype = require_float_dtype(dtype)
     theta = 2 * math.pi * torch.arange(n_modes, dtype=torch.float64) / n_modes
     centres = radius * torch.stack([torch.cos(theta), torch.sin(theta)], dim=1)
     return _finish(centres, dtype, device)
@@ -135,9 +96,9 @@ def grid_centres(
     Tensor of shape (G², 2)
         Row-major order: the first coordinate varies slowest.
     """
-    grid_size = _positive_int(grid_size, "grid_size")
-    spacing = _positive_float(spacing, "spacing")
-    dtype = _float_dtype(dtype)
+    grid_size = require_int(grid_size, "grid_size")
+    spacing = require_real(spacing, "spacing", positive=True)
+    dtype = require_float_dtype(dtype)
     ticks = (torch.arange(grid_size, dtype=torch.float64) - (grid_size - 1) / 2) * spacing
     a, b = torch.meshgrid(ticks, ticks, indexing="ij")
     centres = torch.stack([a.reshape(-1), b.reshape(-1)], dim=1)
@@ -188,10 +149,10 @@ def ring_of_gaussians(
     -------
     Tensor of shape (n, 2)
     """
-    n = _positive_int(n, "n")
-    std = _non_negative_float(std, "std")
+    n = require_int(n, "n")
+    std = require_real(std, "std")
     centres = ring_centres(n_modes, radius, dtype=torch.float64)
-    dtype = _float_dtype(dtype)
+    dtype = require_float_dtype(dtype)
     return _finish(_mixture(centres, n, std, make_generator(seed)), dtype, device)
 
 
@@ -226,10 +187,10 @@ def grid_of_gaussians(
     -------
     Tensor of shape (n, 2)
     """
-    n = _positive_int(n, "n")
-    std = _non_negative_float(std, "std")
+    n = require_int(n, "n")
+    std = require_real(std, "std")
     centres = grid_centres(grid_size, spacing, dtype=torch.float64)
-    dtype = _float_dtype(dtype)
+    dtype = require_float_dtype(dtype)
     return _finish(_mixture(centres, n, std, make_generator(seed)), dtype, device)
 
 
@@ -264,9 +225,9 @@ def two_moons(
     Tensor of shape (n, 2)
         Points in random order (the moon of a point is not returned).
     """
-    n = _positive_int(n, "n")
-    noise = _non_negative_float(noise, "noise")
-    dtype = _float_dtype(dtype)
+    n = require_int(n, "n")
+    noise = require_real(noise, "noise")
+    dtype = require_float_dtype(dtype)
     generator = make_generator(seed)
     t = math.pi * torch.rand(n, generator=generator, dtype=torch.float64)
     upper = torch.arange(n) < n // 2
@@ -308,9 +269,9 @@ def swiss_roll(
     -------
     Tensor of shape (n, 2)
     """
-    n = _positive_int(n, "n")
-    noise = _non_negative_float(noise, "noise")
-    dtype = _float_dtype(dtype)
+    n = require_int(n, "n")
+    noise = require_real(noise, "noise")
+    dtype = require_float_dtype(dtype)
     generator = make_generator(seed)
     t = 1.5 * math.pi * (1 + 2 * torch.rand(n, generator=generator, dtype=torch.float64))
     points = torch.stack([t * torch.cos(t), t * torch.sin(t)], dim=1)
