@@ -17,6 +17,7 @@ import pytest
 from course_lib.autograde import instructor
 from course_lib.autograde.report import format_report, write_cell_report, write_report
 
+from ._a04_submissions import A04_SUBMISSIONS
 from ._course import ASSIGNMENTS, SOLUTIONS, assignment_ids, grade_cells, read_notebooks, replace_cell, scratch_course, submit
 
 pytestmark = pytest.mark.slow
@@ -265,6 +266,7 @@ SUBMISSIONS = {
          "    return torch.stack(weights), torch.stack(means), torch.stack(covs)\n"),
     ], set()),
 }
+SUBMISSIONS.update(A04_SUBMISSIONS)
 LOOP = ("a01_probability_kde", "poisson_mle", "while True:\n    pass\n",
         {"test_poisson_mle", "test_poisson_mle_hidden"})
 
