@@ -4,6 +4,9 @@ import os
 from pathlib import Path
 
 os.environ.setdefault("DGM_QUICK", "1")
+# One compute thread per test worker and per kernel it starts: `make test` runs two workers on
+# two cores, and more OpenMP threads than cores spin against each other.
+os.environ.setdefault("OMP_NUM_THREADS", "1")
 os.environ.setdefault("MPLBACKEND", "Agg")
 
 _shared_data = Path(__file__).resolve().parent.parent / "shared" / "data"

@@ -44,11 +44,16 @@ c.Execute.startup_timeout = 120
 # MemoryError in that cell instead of exhausting the machine. (CUDA needs far more virtual
 # address space: set it to None when autograding on a GPU machine.)
 KERNEL_MEMORY_LIMIT_GB = 8
-c.Execute.extra_arguments = ["--HistoryManager.hist_file=:memory:"]
+# Each grading kernel computes with this many CPU threads (OMP_NUM_THREADS, set before the
+# student's code can import torch). Graders usually run several kernels on shared cores, where
+# more OpenMP threads than cores spin against each other and slow a cell several-fold.
+KERNEL_THREADS = 1
+_startup = [f"import os as _o; _o.environ.setdefault('OMP_NUM_THREADS', '{KERNEL_THREADS}'); del _o"]
 if KERNEL_MEMORY_LIMIT_GB:
     _limit = int(KERNEL_MEMORY_LIMIT_GB * 2**30)
-    c.Execute.extra_arguments.append(
-        f"--IPKernelApp.exec_lines=import resource as _r; _r.setrlimit(_r.RLIMIT_AS, ({_limit}, {_limit})); del _r")
+    _startup.append(f"import resource as _r; _r.setrlimit(_r.RLIMIT_AS, ({_limit}, {_limit})); del _r")
+c.Execute.extra_arguments = ["--HistoryManager.hist_file=:memory:",
+                             "--IPKernelApp.exec_lines=" + "; ".join(_startup)]
 # Printed output is cut to this many lines per cell (and tracebacks to this many lines).
 c.LimitOutput.max_lines = 500
 c.LimitOutput.max_traceback = 100
