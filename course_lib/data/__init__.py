@@ -6,6 +6,8 @@
 * :mod:`~course_lib.data.idx` — ``read_idx`` and ``load_mnist`` / ``load_fashion_mnist``
   (local copy via ``DGM_DATA_DIR``, else download into the cache ``DGM_CACHE_DIR``), and
   ``load_mnist_or_digits`` for notebooks that must also run offline.
+* :mod:`~course_lib.data.binarize` — ``dynamic_binarize``, ``DynamicallyBinarized``,
+  ``fixed_binarization``, ``dequantize`` and the fixed MNIST split ``mnist_splits``.
 
 Example
 -------
@@ -13,6 +15,7 @@ Example
 >>> x = ring_of_gaussians(512, seed=0)          # (512, 2) float32
 >>> images, labels, name = load_mnist_or_digits()  # doctest: +SKIP
 """
+from .binarize import DynamicallyBinarized, dequantize, dynamic_binarize, fixed_binarization, mnist_splits
 from .idx import (
     CACHE_DIR_ENV,
     DATA_DIR_ENV,
@@ -56,4 +59,6 @@ __all__ = [
     "ChecksumError",
     "DATA_DIR_ENV",
     "CACHE_DIR_ENV",
+    # binarize.py
+    "dynamic_binarize", "DynamicallyBinarized", "fixed_binarization", "dequantize", "mnist_splits",
 ]
