@@ -447,7 +447,10 @@ def test_feedback_withholds_hidden_tests(graded):
     for path in html_files:
         text = _visible_text(path.read_text())
         assert "BEGIN HIDDEN TESTS" not in text, path
-        leaked = [line for line in hidden_lines if line in text]
+        student, assignment = path.parts[-3], path.parts[-2]
+        own = "\n".join(c.source for nb in read_notebooks(root / "grading" / "submitted" / student / assignment).values()
+                        for c in nb.cells)  # a student may write a line a hidden test also has
+        leaked = [line for line in hidden_lines if line in text and line not in own]
         assert not leaked, f"{path} shows hidden test source: {leaked[:3]}"
 
 
@@ -509,5 +512,6 @@ def test_release_has_no_solutions_or_hidden_tests(assignment):
         assert not leaked, f"{name} leaks solution / hidden-test lines: {leaked[:3]}"
         for gid, cell in grade_cells(nb).items():
             if cell.metadata["nbgrader"].get("solution"):
-                assert "raise NotImplementedError()" in cell.source, gid
+                stub = "raise NotImplementedError()" if cell.cell_type == "code" else "YOUR ANSWER HERE"
+                assert stub in cell.source, gid
             assert not cell.get("outputs"), f"{name}:{gid} was released with outputs"
