@@ -68,6 +68,8 @@ __all__ = [
     "LIKELIHOODS",
     "SIGMA_MODES",
     "optimal_sigma2",
+    "bernoulli_log_likelihood",
+    "gaussian_log_likelihood",
     "train_step",
     "fit",
     "save_checkpoint",
@@ -599,7 +601,7 @@ class VAE(nn.Module):
         beta : float or None
             ``None``: ``self.beta``.
         generator : torch.Generator, int or None
-            Source of ``ε`` (shape ``(1, batch, d_z)``).
+            Source of ``ε`` (shape ``(batch, d_z)``).
 
         Returns
         -------
@@ -609,8 +611,8 @@ class VAE(nn.Module):
         beta = self.beta if beta is None else require_real(beta, "beta")
         x = _data(x, self)
         mean, log_var = self.encoder(x)
-        z = rsample_diag_gaussian(mean, log_var, n_samples=1, generator=generator)  # (1, batch, d_z)
-        reconstruction = -self.log_likelihood(x, z)[0].mean()
+        z = rsample_diag_gaussian(mean, log_var, generator=generator)  # one draw, (batch, d_z)
+        reconstruction = -self.log_likelihood(x, z).mean()
         kl = kl_diag_gaussian_standard_normal(mean, log_var).mean()
         return LossTerms(reconstruction + beta * kl, reconstruction, kl)
 
@@ -651,6 +653,14 @@ def _evaluate(model: nn.Module, x: torch.Tensor, batch_size: int, seed: int = 0)
                 sums[i] += float(t) * batch.shape[0]
     model.train(was_training)
     return LossTerms(*(s / x.shape[0] for s in sums))
+
+
+def _require_finite_data(x: torch.Tensor, name: str) -> None:
+    """``require_finite`` for a whole data set, in one pass without a mask: a sum is finite
+    whenever every term is (NaN and ±inf propagate), so the elementwise check runs only when
+    the sum is not (bad values, or finite values so large that the sum overflows)."""
+    if not bool(torch.isfinite(x.sum(dtype=torch.float64))):
+        require_finite(x, name)
 
 
 def fit(model: nn.Module, train, validation=None, epochs: int = 10, batch_size: int = 128, lr: float = 1e-3,
@@ -707,11 +717,11 @@ def fit(model: nn.Module, train, validation=None, epochs: int = 10, batch_size: 
     generator = _generator(generator)
     if not isinstance(train, DynamicallyBinarized):
         train = as_float_tensor(train, "train", ndim=2)
-        require_finite(train, "train")
+        _require_finite_data(train, "train")
         train = train.to(device=device, dtype=dtype)
     if validation is not None:
         validation = as_float_tensor(validation, "validation", ndim=2).to(device=device, dtype=dtype)
-        require_finite(validation, "validation")
+        _require_finite_data(validation, "validation")
 
     optimizer = torch.optim.Adam(model.parameters(), lr=lr)
     names = ("loss", "reconstruction", "kl")
