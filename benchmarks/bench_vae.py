@@ -24,11 +24,13 @@ with 13% ones (MNIST's ink fraction). Both methods get the same tensor.
   sigmoid and then ``binary_cross_entropy``) summed over the batch, as in the examples; Adam
   is invariant to that constant factor up to its ``eps``.
 
-The two are timed alternately (course_lib, loop, course_lib, loop, ...) in one process, each
-epoch with a freshly initialised model, and the table reports the best and the median epoch of
+The two are timed alternately in one process, in the order course_lib, loop, loop, course_lib,
+course_lib, loop, ... (so that neither always runs first), each epoch with a freshly
+initialised model, and the table reports the best and the median epoch of
 each (wall time, and the process's CPU time, which is less disturbed by other jobs on a shared
 machine), the ratio of the medians, and the median of the paired ratios (each course_lib epoch
-over the loop epoch that follows it, which cancels slow drifts of the machine's load); the
+over the loop epoch of the same repeat, run just before or after it, which cancels slow drifts
+of the machine's load); the
 target is <= 1.05: the course's loop adds no overhead.
 ``--batches N`` times only the first N minibatches of each epoch and scales to a full epoch
 (the table says so).
@@ -236,7 +238,8 @@ def main(argv=None):
     cpu_times = {"course_lib": [], "loop": []}
     losses = {"course_lib": [], "loop": []}
     for r in range(repeats):
-        for name, run in (("course_lib", course_epoch), ("loop", plain_epoch)):
+        order = (("course_lib", course_epoch), ("loop", plain_epoch))
+        for name, run in (order if r % 2 == 0 else order[::-1]):  # ABBA: neither always goes first
             torch.manual_seed(r)
             seconds, cpu, loss = run(x, args.batches)
             times[name].append(seconds)
@@ -272,8 +275,8 @@ def main(argv=None):
           f"{extra * 1e6:+.0f} µs, is {extra / step:+.1%} of the loop's median step here ({step * 1e3:.2f} ms)")
     pairs = [c / p for c, p in zip(times["course_lib"], times["loop"])]
     print(f"\nratio of best epochs, course_lib / loop: {min(times['course_lib']) / min(times['loop']):.3f}; "
-          f"median of the {len(pairs)} paired ratios (each course_lib epoch over the loop epoch run right "
-          f"after it): {statistics.median(pairs):.3f} (range {min(pairs):.3f}-{max(pairs):.3f})")
+          f"median of the {len(pairs)} paired ratios (each course_lib epoch over the loop epoch of the same "
+          f"repeat): {statistics.median(pairs):.3f} (range {min(pairs):.3f}-{max(pairs):.3f})")
 
 
 if __name__ == "__main__":
