@@ -2,7 +2,9 @@
 
 Every check here raises ``ValueError`` naming the argument, and is called ``require_*`` (or
 ``as_*`` when it also converts), so that none is mistaken for the grading checks of
-:mod:`course_lib.grading`, which raise ``GradingError`` for students.
+:mod:`course_lib.grading`, which raise ``GradingError`` for students. The random-number
+arguments (a seed, a generator) are handled here too, with the one way noise is drawn on any
+device (:func:`standard_normal`).
 """
 from __future__ import annotations
 
@@ -85,3 +87,24 @@ def require_float_dtype(dtype) -> torch.dtype:
     if not isinstance(dtype, torch.dtype) or not dtype.is_floating_point:
         raise ValueError(f"dtype must be a floating-point torch.dtype, got {dtype!r}")
     return dtype
+
+
+def as_generator(generator) -> torch.Generator | None:
+    """``None`` (torch's global generator), a ``torch.Generator``, or an int seed."""
+    if generator is None or isinstance(generator, torch.Generator):
+        return generator
+    if isinstance(generator, numbers.Integral) and not isinstance(generator, bool):
+        return make_generator(int(generator))
+    raise ValueError(f"generator must be a torch.Generator, an integer seed or None, got {generator!r}")
+
+
+def standard_normal(shape, like: torch.Tensor, generator: torch.Generator | None) -> torch.Tensor:
+    """``N(0, I)`` noise of ``shape`` on ``like``'s device and in its dtype.
+
+    With a generator on another device (typically a CPU generator for CUDA inputs) the draw
+    is made on the generator's device and moved, so the numbers depend only on the seed.
+    """
+    if generator is None:
+        return torch.randn(shape, dtype=like.dtype, device=like.device)
+    eps = torch.randn(shape, generator=generator, dtype=like.dtype, device=generator.device)
+    return eps.to(like.device)

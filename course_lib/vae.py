@@ -54,7 +54,8 @@ from tqdm.auto import tqdm
 
 from ._validate import as_float_tensor, require_finite, require_int, require_real
 from .data.binarize import DynamicallyBinarized, _bernoulli, _uniform
-from .vi import _generator, _standard_normal, elbo, iwae_bound, kl_diag_gaussian_standard_normal, rsample_diag_gaussian
+from ._validate import as_generator, standard_normal
+from .vi import elbo, iwae_bound, kl_diag_gaussian_standard_normal, rsample_diag_gaussian
 
 __all__ = [
     "MLPEncoder",
@@ -425,12 +426,12 @@ class DenoisingAutoencoder(Autoencoder):
     def corrupt(self, x, generator=None) -> torch.Tensor:
         """One draw ``x̃ ~ C(x̃ | x)`` (masking, then additive Gaussian noise), shape of ``x``."""
         x = _data(x, self)
-        generator = _generator(generator)
+        generator = as_generator(generator)
         if self.mask_prob > 0:
             keep = _uniform(x.shape, x, generator) >= self.mask_prob  # kept with probability 1 - mask_prob
             x = x * keep
         if self.noise_std > 0:
-            x = x + self.noise_std * _standard_normal(x.shape, x, generator)
+            x = x + self.noise_std * standard_normal(x.shape, x, generator)
         return x
 
     def log_prob(self, x: torch.Tensor, x_tilde: torch.Tensor) -> torch.Tensor:
@@ -441,11 +442,11 @@ class DenoisingAutoencoder(Autoencoder):
 
     def sample_reconstruction(self, x_tilde: torch.Tensor, generator=None) -> torch.Tensor:
         """One draw ``x ~ P(x | x̃)``, shape of ``x_tilde`` (Bernoulli bits, or mean + σ · noise)."""
-        generator = _generator(generator)
+        generator = as_generator(generator)
         out = self.decode(self.encode(x_tilde))
         if self.likelihood == "bernoulli":
             return _bernoulli(torch.sigmoid(out), generator)
-        return out + torch.exp(self.log_sigma) * _standard_normal(out.shape, out, generator)
+        return out + torch.exp(self.log_sigma) * standard_normal(out.shape, out, generator)
 
     def walkback_chain(self, x, n_steps: int, generator=None) -> torch.Tensor:
         """Run the chain ``x_0 = x``, ``x̃_t ~ C(· | x_{t-1})``, ``x_t ~ P(· | x̃_t)`` for ``n_steps`` steps.
@@ -464,7 +465,7 @@ class DenoisingAutoencoder(Autoencoder):
         """
         x = _data(x, self)
         n_steps = require_int(n_steps, "n_steps")
-        generator = _generator(generator)
+        generator = as_generator(generator)
         states = [x]
         with torch.no_grad():
             for _ in range(n_steps):
@@ -483,7 +484,7 @@ class DenoisingAutoencoder(Autoencoder):
         """
         x = _data(x, self)
         n_steps = require_int(n_steps, "n_steps")
-        generator = _generator(generator)
+        generator = as_generator(generator)
         total, state = 0.0, x
         for t in range(n_steps):
             x_tilde = self.corrupt(state, generator)
@@ -714,7 +715,7 @@ def fit(model: nn.Module, train, validation=None, epochs: int = 10, batch_size: 
     device = _device(model) if device is None else torch.device(device)
     model.to(device)
     dtype = next(model.parameters()).dtype
-    generator = _generator(generator)
+    generator = as_generator(generator)
     if not isinstance(train, DynamicallyBinarized):
         train = as_float_tensor(train, "train", ndim=2)
         _require_finite_data(train, "train")
@@ -844,7 +845,7 @@ def iwae_log_likelihood(model: VAE, x, k: int = 5000, batch_size: int = 100, max
     """
     k = require_int(k, "k")
     max_elements = require_int(max_elements, "max_elements")
-    generator = _generator(generator)
+    generator = as_generator(generator)
     return _batched(model, x, batch_size,
                     lambda b: iwae_bound(b, model.encoder, model.log_likelihood, k, max_elements, generator))
 
@@ -858,7 +859,7 @@ def elbo_over_dataset(model: VAE, x, batch_size: int = 500, n_samples: int = 1, 
         Nats per image, on ``x``'s device.
     """
     n_samples = require_int(n_samples, "n_samples")
-    generator = _generator(generator)
+    generator = as_generator(generator)
     return _batched(model, x, batch_size,
                     lambda b: elbo(b, model.encoder, model.log_likelihood, n_samples, "analytic", generator))
 
@@ -891,7 +892,7 @@ def sample(model: VAE, n: int, generator=None) -> torch.Tensor:
     d_z = _latent_dim(model)
     n = require_int(n, "n")
     param = next(model.parameters())
-    z = _standard_normal((n, d_z), param, _generator(generator))
+    z = standard_normal((n, d_z), param, as_generator(generator))
     return _decode_means(model, z)
 
 

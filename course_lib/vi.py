@@ -55,7 +55,8 @@ from typing import Callable
 import torch
 from torch.utils.checkpoint import checkpoint
 
-from ._validate import as_float_tensor, make_generator, require_finite, require_int, require_positive
+from ._validate import (as_float_tensor, as_generator, require_finite, require_int,
+                        require_positive, standard_normal)
 
 __all__ = [
     "diag_gaussian_log_prob",
@@ -80,27 +81,6 @@ KL_MODES = ("analytic", "monte_carlo")
 # ---------------------------------------------------------------------------------------
 # Checks and random numbers
 # ---------------------------------------------------------------------------------------
-def _generator(generator) -> torch.Generator | None:
-    """``None`` (torch's global generator), a ``torch.Generator``, or an int seed."""
-    if generator is None or isinstance(generator, torch.Generator):
-        return generator
-    if isinstance(generator, numbers.Integral) and not isinstance(generator, bool):
-        return make_generator(int(generator))
-    raise ValueError(f"generator must be a torch.Generator, an integer seed or None, got {generator!r}")
-
-
-def _standard_normal(shape, like: torch.Tensor, generator: torch.Generator | None) -> torch.Tensor:
-    """``N(0, I)`` noise of ``shape`` on ``like``'s device and in its dtype.
-
-    With a generator on another device (typically a CPU generator for CUDA inputs) the draw
-    is made on the generator's device and moved, so the numbers depend only on the seed.
-    """
-    if generator is None:
-        return torch.randn(shape, dtype=like.dtype, device=like.device)
-    eps = torch.randn(shape, generator=generator, dtype=like.dtype, device=generator.device)
-    return eps.to(like.device)
-
-
 def _tensor(value, name: str, like: torch.Tensor | None = None, min_ndim: int = 1) -> torch.Tensor:
     t = as_float_tensor(value, name, like=like)
     if t.ndim < min_ndim:
@@ -324,11 +304,11 @@ def rsample_diag_gaussian(mean, log_var, n_samples: int | None = None, generator
     Tensor, shape (..., d) or (n_samples, ..., d)
     """
     mean, log_var = _diag_gaussian(mean, log_var)
-    generator = _generator(generator)
+    generator = as_generator(generator)
     shape = _broadcast({"mean": mean, "log_var": log_var})
     if n_samples is not None:
         shape = (require_int(n_samples, "n_samples"), *shape)
-    eps = _standard_normal(shape, mean, generator)
+    eps = standard_normal(shape, mean, generator)
     return mean + torch.exp(0.5 * log_var) * eps
 
 
@@ -395,7 +375,7 @@ def elbo(x, encoder: Callable, log_likelihood: Callable, n_samples: int = 1, kl:
     if not isinstance(kl, str) or kl not in KL_MODES:
         raise ValueError(f"kl must be one of {KL_MODES}, got {kl!r}")
     n_samples = require_int(n_samples, "n_samples")
-    generator = _generator(generator)
+    generator = as_generator(generator)
     x, mean, log_var = _encode(x, encoder)
     z = rsample_diag_gaussian(mean, log_var, n_samples, generator)  # (S, batch, d_z)
     log_px_z = _call_log_likelihood(log_likelihood, x, z)  # (S, batch)
@@ -452,7 +432,7 @@ def iwae_bound(x, encoder: Callable, log_likelihood: Callable, k: int, max_eleme
     """
     k = require_int(k, "k")
     max_elements = require_int(max_elements, "max_elements")
-    generator = _generator(generator)
+    generator = as_generator(generator)
     x, mean, log_var = _encode(x, encoder)
     batch, d_z = mean.shape
     chunk = max(1, max_elements // (batch * d_z))
@@ -461,7 +441,7 @@ def iwae_bound(x, encoder: Callable, log_likelihood: Callable, k: int, max_eleme
     total = None
     for start in range(0, k, chunk):
         size = min(chunk, k - start)
-        eps = torch.stack([_standard_normal((batch, d_z), mean, generator) for _ in range(size)])
+        eps = torch.stack([standard_normal((batch, d_z), mean, generator) for _ in range(size)])
         args = (x, mean, log_var, eps, log_likelihood)
         if use_checkpoint:
             part = checkpoint(_chunk_log_sum_weights, *args, use_reentrant=False)
@@ -563,7 +543,7 @@ def score_function_gradient(f: Callable, mean, log_var, n_samples: int, baseline
     elif baseline is not None and (isinstance(baseline, bool) or not isinstance(baseline, numbers.Real)
                                    or not math.isfinite(baseline)):
         raise ValueError(f"baseline must be None, a finite float or 'leave_one_out', got {baseline!r}")
-    generator = _generator(generator)
+    generator = as_generator(generator)
     with torch.no_grad():
         z = rsample_diag_gaussian(mean, log_var, n, generator)  # (n, d)
         values = _call_f(f, z).to(mean)
@@ -608,8 +588,8 @@ def pathwise_gradient(f: Callable, mean, log_var, n_samples: int, generator=None
     GradientEstimate
     """
     mean, log_var, n = _gradient_inputs(mean, log_var, n_samples)
-    generator = _generator(generator)
-    eps = _standard_normal((n, mean.shape[0]), mean, generator)
+    generator = as_generator(generator)
+    eps = standard_normal((n, mean.shape[0]), mean, generator)
     scaled_eps = torch.exp(0.5 * log_var) * eps
     z = (mean + scaled_eps).requires_grad_(True)
     with torch.enable_grad():
@@ -671,7 +651,7 @@ class LinearGaussianModel:
                dtype: torch.dtype = torch.float64) -> "LinearGaussianModel":
         """A model with standard normal ``weight`` (``d × k``) and ``bias`` entries."""
         d, k = require_int(d, "d"), require_int(k, "k")
-        generator = _generator(generator)
+        generator = as_generator(generator)
         weight = torch.randn(d, k, generator=generator, dtype=dtype)
         bias = torch.randn(d, generator=generator, dtype=dtype)
         return cls(weight, bias, noise_var)
@@ -741,8 +721,8 @@ class LinearGaussianModel:
     def sample(self, n: int, generator=None) -> tuple[torch.Tensor, torch.Tensor]:
         """``n`` draws ``z ~ N(0, I_k)``, ``x = W z + b + σ ε``; returns ``(x (n, d), z (n, k))``."""
         n = require_int(n, "n")
-        generator = _generator(generator)
-        z = _standard_normal((n, self.k), self.weight, generator)
-        noise = _standard_normal((n, self.d), self.weight, generator)
+        generator = as_generator(generator)
+        z = standard_normal((n, self.k), self.weight, generator)
+        noise = standard_normal((n, self.d), self.weight, generator)
         x = z @ self.weight.T + self.bias + math.sqrt(self.noise_var) * noise
         return x, z

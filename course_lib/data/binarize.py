@@ -41,7 +41,7 @@ import torch
 from torch.utils.data import Dataset
 
 from .._validate import as_float_tensor, make_generator, require_finite, require_int
-from ..vi import _generator
+from .._validate import as_generator
 
 __all__ = ["dynamic_binarize", "DynamicallyBinarized", "fixed_binarization", "dequantize", "mnist_splits"]
 
@@ -85,7 +85,7 @@ def dynamic_binarize(x, generator=None) -> torch.Tensor:
         Values in ``{0, 1}``; ``E[x_bin] = x``.
     """
     x = _grey_levels(x, "x")
-    return _bernoulli(x, _generator(generator))
+    return _bernoulli(x, as_generator(generator))
 
 
 def fixed_binarization(images, seed: int) -> torch.Tensor:
@@ -168,7 +168,7 @@ class DynamicallyBinarized(Dataset):
             On the device of ``images``.
         """
         batch_size = require_int(batch_size, "batch_size")
-        order_generator = self.generator if generator is None else _generator(generator)
+        order_generator = self.generator if generator is None else as_generator(generator)
         n = len(self)
         order = torch.randperm(n, generator=order_generator) if shuffle else torch.arange(n)
         order = order.to(self.images.device)
@@ -208,7 +208,7 @@ def dequantize(x, generator=None, levels: int = 256) -> torch.Tensor:
         if float(k.min()) < 0 or float(k.max()) > levels - 1:
             raise ValueError(f"x must contain levels in 0..{levels - 1}, got values in "
                              f"[{float(k.min()):g}, {float(k.max()):g}]")
-    generator = _generator(generator)
+    generator = as_generator(generator)
     margin = 4 * levels * torch.finfo(k.dtype).eps
     u = _uniform(k.shape, k, generator, dtype=torch.float64).clamp(margin, 1.0 - margin)
     return ((k.to(torch.float64) + u) / levels).to(k.dtype)
