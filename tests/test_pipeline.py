@@ -18,6 +18,7 @@ from course_lib.autograde import instructor
 from course_lib.autograde.report import format_report, write_cell_report, write_report
 
 from ._a04_submissions import A04_SUBMISSIONS
+from ._a05_submissions import A05_SUBMISSIONS
 from ._course import ASSIGNMENTS, SOLUTIONS, assignment_ids, grade_cells, read_notebooks, replace_cell, scratch_course, submit
 
 pytestmark = pytest.mark.slow
@@ -267,6 +268,7 @@ SUBMISSIONS = {
     ], set()),
 }
 SUBMISSIONS.update(A04_SUBMISSIONS)
+SUBMISSIONS.update(A05_SUBMISSIONS)
 LOOP = ("a01_probability_kde", "poisson_mle", "while True:\n    pass\n",
         {"test_poisson_mle", "test_poisson_mle_hidden"})
 

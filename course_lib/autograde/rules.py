@@ -43,6 +43,8 @@ FORBIDDEN: dict[str, tuple[str, ...]] = {
     "a03_em_gmm": ("course_lib.gmm", "sklearn.mixture"),
     # Gaussian KL divergences, reparameterised sampling, gradient estimators, ELBO and IWAE.
     "a04_elbo_estimators": ("course_lib.vi", "torch.distributions"),
+    # The VAE's networks, loss (reparameterised sample, Bernoulli likelihood, closed-form KL), training, sampling.
+    "a05_vae": ("course_lib.vae", "course_lib.vi", "torch.distributions"),
 }
 
 #: No answer in any assignment may use the grader's own plumbing.
