@@ -8,10 +8,10 @@ The names most notebooks need are re-exported here::
     course_lib.seed_everything(0)
     n_steps = course_lib.quick_or_full(200, 20_000)
 """
-from . import data, gmm, kde, kernels, mmd, mmd_net, probability, vae, vi
+from . import data, gan, gan_metrics, gmm, kde, kernels, mmd, mmd_net, probability, vae, vi
 from .device import get_device, seed_everything
 from .quick import QUICK_ENV, is_quick, quick_or_full
 
 __version__ = "0.1.0"
 
-__all__ = ["data", "gmm", "kde", "kernels", "mmd", "mmd_net", "probability", "vae", "vi", "get_device", "seed_everything", "QUICK_ENV", "is_quick", "quick_or_full", "__version__"]
+__all__ = ["data", "gan", "gan_metrics", "gmm", "kde", "kernels", "mmd", "mmd_net", "probability", "vae", "vi", "get_device", "seed_everything", "QUICK_ENV", "is_quick", "quick_or_full", "__version__"]
