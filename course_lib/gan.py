@@ -140,7 +140,7 @@ class MLPGenerator(_Sampling):
         Number of hidden layers (at least 1).
     """
 
-    def __init__(self, noise_dim: int = 2, data_dim: int = 2, hidden: int = 128, n_layers: int = 3):
+    def __init__(self, noise_dim: int = 2, data_dim: int = 2, hidden: int = 64, n_layers: int = 3):
         super().__init__()
         self.noise_dim = require_int(noise_dim, "noise_dim")
         self.data_dim = require_int(data_dim, "data_dim")
@@ -171,7 +171,7 @@ class MLPDiscriminator(nn.Module):
         Number of hidden layers (at least 1).
     """
 
-    def __init__(self, data_dim: int = 2, hidden: int = 128, n_layers: int = 3):
+    def __init__(self, data_dim: int = 2, hidden: int = 64, n_layers: int = 3):
         super().__init__()
         self.data_dim = require_int(data_dim, "data_dim")
         self.net = _mlp(self.data_dim, require_int(hidden, "hidden"), require_int(n_layers, "n_layers"), 1,

@@ -442,7 +442,8 @@ def wasserstein1_exact(x, y) -> float:
     Solves the transport linear program ``min_P Σ P_ij ||x_i - y_j||`` over couplings of the
     uniform weights ``1/n`` and ``1/m`` with ``ot.emd2`` (network simplex) on the Euclidean
     cost matrix ``ot.dist(x, y, metric="euclidean")``. Cost and memory grow like ``n m``
-    (time roughly cubically): meant for samples of at most a few thousand points.
+    (time roughly cubically): meant for samples of at most a few thousand points. POT is
+    imported on the first call, which takes a few seconds.
 
     Parameters
     ----------

@@ -192,7 +192,7 @@ def test_network_shapes_and_ranges():
     assert x.shape == (5, 2) and D(x).shape == (5,)
     torch.testing.assert_close(G.sample(5, _g(0)), x)
     G, D = DCGANGenerator(noise_dim=8, width=16), DCGANDiscriminator(width=8)
-    x = G.sample(4, _g(0))
+    x = G.sample(4, _g(0)).detach()
     assert x.shape == (4, 784) and float(x.abs().max()) <= 1
     assert D(x).shape == (4,) and D(x.reshape(4, 1, 28, 28)).shape == (4,)
 
@@ -210,7 +210,7 @@ def test_train_gan_history_for_every_loss():
         assert h["n_critic"] == (5 if loss.startswith("wgan") else 1)
         if loss == "wgan":
             assert h["lr"] == 5e-5
-            assert max(float(p.abs().max()) for p in D.parameters()) <= 0.01
+            assert max(float(p.detach().abs().max()) for p in D.parameters()) <= 0.01
         if loss == "wgan-gp":
             assert h["lr"] == 1e-4 and h["betas"] == (0.0, 0.9)
         assert not G.training and not D.training
@@ -252,19 +252,20 @@ def test_critic_estimates_w1_between_two_gaussians():
 
 @pytest.mark.slow
 def test_wgan_gp_recovers_all_ring_modes():
-    """The course's ring (8 modes, radius 2, σ 0.02), a 3×64 MLP pair, WGAN-GP with λ = 10 and
-    n_critic = 5 but a faster Adam (lr 1e-3, betas (0.5, 0.9)) to finish in a few hundred steps;
-    scored with the 2,500-sample VEEGAN/PacGAN protocol."""
+    """The course's ring (8 modes, radius 2, σ 0.02), the default MLP pair (3 hidden layers of
+    64), WGAN-GP with λ = 10 and n_critic = 5 but a faster Adam (lr 1e-3, betas (0.5, 0.9))
+    so that 800 steps suffice; scored with the 2,500-sample VEEGAN/PacGAN protocol. (With
+    these settings seeds 0-3 all recover the 8 modes, with 7-32 % high-quality samples.)"""
     data = ring_of_gaussians(4096, seed=0)
     centres, std = ring_protocol(radius=2.0, std=0.02)
     torch.manual_seed(0)
-    G, D = MLPGenerator(2, 2, hidden=64, n_layers=3), MLPDiscriminator(2, hidden=64, n_layers=3)
-    train_gan(G, D, data, 800, loss="wgan-gp", batch_size=128, lr=1e-3, betas=(0.5, 0.9), progress=False, seed=0)
+    G, D = MLPGenerator(2, 2), MLPDiscriminator(2)
+    train_gan(G, D, data, 800, loss="wgan-gp", batch_size=256, lr=1e-3, betas=(0.5, 0.9), progress=False, seed=0)
     with torch.no_grad():
         samples = G.sample(2500, _g(1))
     coverage = mode_coverage(samples, centres, std)
     assert coverage.n_modes == 8, coverage
-    assert coverage.high_quality_fraction > 0.02, coverage
+    assert coverage.high_quality_fraction > 0.05, coverage
 
 
 # ---------------------------------------------------------------------------------------
