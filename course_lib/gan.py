@@ -388,6 +388,13 @@ def gradient_penalty(critic: nn.Module, real: torch.Tensor, fake: torch.Tensor,
     Both inputs are detached: the penalty trains the critic only. The gradient is built with
     ``create_graph=True``, so the penalty can be back-propagated to the critic's weights.
 
+    The penalty is two-sided: it pulls ``||∇f||`` towards 1 from below too. In one dimension
+    this creates a spurious optimum: a critic whose slope starts negative cannot reach
+    ``+1`` without passing through 0, and for a shift by ``W`` the penalised objective
+    ``W s - λ (|s| - 1)²`` has a local maximum at ``s = -(1 - W / (2λ))`` besides the global
+    one at ``s = 1 + W / (2λ)`` (itself an overestimate of the slope). In more dimensions
+    the gradient can rotate instead of shrinking.
+
     Parameters
     ----------
     critic : nn.Module

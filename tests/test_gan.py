@@ -229,25 +229,48 @@ def test_train_gan_is_reproducible_and_runs_a_dcgan():
     assert runs[0]["snapshots"][-1].shape == (3, 784)
 
 
-def test_critic_estimates_w1_between_two_gaussians():
-    """N(2, 1) vs N(0, 1): W1 = 2 (a shift), attained by the critic f(x) = x.
-
-    The penalty is soft, so the critic overshoots: among linear critics f(x) = s x the
-    penalised objective 2 s - λ (s - 1)² peaks at s = 1 + 1/λ, i.e. an estimate of
-    2 (1 + 1/λ) = 2.2 for λ = 10. Tolerance: within 0.3 of the exact 2.0, and within 0.1 of
-    the penalised optimum 2.2."""
-    torch.manual_seed(0)
+def _train_1d_critic(seed, start_sign):
+    """A WGAN-GP critic (λ = 10) trained 400 steps between N(2, 1) (real) and N(0, 1) (fake),
+    started with the sign of its ranking of real over fake set to ``start_sign`` (negating
+    the output layer, f -> -f, is a symmetry of the network); returns its W1 estimate
+    mean f(real) - mean f(fake) on 20,000 fresh points of each."""
+    torch.manual_seed(seed)
     critic = MLPDiscriminator(1, hidden=32, n_layers=2)
+    rng = _g(seed)
+    with torch.no_grad():
+        real, fake = 2 + torch.randn(1000, 1, generator=rng), torch.randn(1000, 1, generator=rng)
+        if start_sign * float(critic(real).mean() - critic(fake).mean()) < 0:
+            critic.net[-1].weight.neg_()
+            critic.net[-1].bias.neg_()
     optimizer = torch.optim.Adam(critic.parameters(), lr=1e-3, betas=(0.5, 0.9))
-    rng = _g(0)
     for _ in range(400):
         real, fake = 2 + torch.randn(256, 1, generator=rng), torch.randn(256, 1, generator=rng)
         discriminator_step(critic, optimizer, real, fake, loss="wgan-gp", generator=rng)
     real, fake = 2 + torch.randn(20_000, 1, generator=rng), torch.randn(20_000, 1, generator=rng)
     with torch.no_grad():
-        estimate = float(critic(real).mean() - critic(fake).mean())
+        return float(critic(real).mean() - critic(fake).mean())
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_critic_estimates_w1_between_two_gaussians(seed):
+    """N(2, 1) vs N(0, 1): W1 = 2 (a shift), attained by the critic f(x) = x.
+
+    The penalty is soft, so the critic overshoots: among linear critics f(x) = s x the
+    penalised objective 2 s - λ (s - 1)² peaks at s = 1 + 1/λ, i.e. an estimate of
+    2 (1 + 1/λ) = 2.2 for λ = 10. Tolerance: within 0.3 of the exact 2.0, and within 0.1 of
+    the penalised optimum 2.2 (seeds 0-5 give 2.17-2.25)."""
+    estimate = _train_1d_critic(seed, start_sign=+1)
     assert abs(estimate - 2.0) < 0.3, estimate
     assert abs(estimate - 2.2) < 0.1, estimate
+
+
+def test_two_sided_penalty_traps_a_1d_critic_that_starts_reversed():
+    """In 1-D the slope cannot turn from -1 to +1 without passing |f'| = 0, which the penalty
+    resists: 2 s - λ (|s| - 1)² has a local maximum at s = -(1 - 1/λ), an estimate of
+    -2 (1 - 1/λ) = -1.8. (Why the test above fixes the starting sign; seeds 0-5 give
+    -1.76 to -1.82.)"""
+    estimate = _train_1d_critic(0, start_sign=-1)
+    assert abs(estimate + 1.8) < 0.1, estimate
 
 
 @pytest.mark.slow
