@@ -30,11 +30,12 @@ from course_lib.gan import (
 )
 from course_lib.gan_metrics import mode_coverage, ring_protocol
 
+from course_lib._validate import make_generator
+
 F64 = torch.float64
 
 
-def _g(seed):
-    return torch.Generator().manual_seed(seed)
+_g = make_generator  # a seeded CPU generator
 
 
 def _simplex(seed, k):

@@ -25,11 +25,12 @@ from course_lib.gan_metrics import (
     wasserstein1_exact,
 )
 
+from course_lib._validate import make_generator
+
 F64 = torch.float64
 
 
-def _g(seed):
-    return torch.Generator().manual_seed(seed)
+_g = make_generator  # a seeded CPU generator
 
 
 # ---------------------------------------------------------------------------------------

@@ -47,11 +47,12 @@ from course_lib.vae import (
 )
 from course_lib.vi import kl_diag_gaussian_standard_normal
 
+from course_lib._validate import make_generator
+
 F64 = torch.float64
 
 
-def _g(seed):
-    return torch.Generator().manual_seed(seed)
+_g = make_generator  # a seeded CPU generator
 
 
 class LinearEncoder(nn.Module):

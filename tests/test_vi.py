@@ -24,11 +24,12 @@ from course_lib.vi import (
     score_function_gradient,
 )
 
+from course_lib._validate import make_generator
+
 F64 = torch.float64
 
 
-def _g(seed):
-    return torch.Generator().manual_seed(seed)
+_g = make_generator  # a seeded CPU generator
 
 
 def _randn(seed, *shape):

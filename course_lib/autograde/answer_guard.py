@@ -34,9 +34,10 @@ class GuardAnswers(NbGraderPreprocessor):
         if not findings:
             return nb, resources
         tampering = next((f for f in findings if f.kind == "tampering"), None)
-        banned = {}
+        banned = {}  # answer cell -> its first forbidden call
         for f in findings:
-            banned.setdefault(f.grade_id, f)
+            if f.kind == "forbidden":
+                banned.setdefault(f.grade_id, f)
         current_answer = None
         for cell in nb.cells:
             if cell.cell_type != "code":

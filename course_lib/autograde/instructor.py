@@ -253,13 +253,14 @@ def _graded_result(api, assignment_id: str, student: str, outcome: dict) -> Stud
     from nbgrader.api import Gradebook
 
     notebooks = _autograded_notebooks(api, assignment_id, student)
+    outcomes_of = {name: cell_outcomes(nb) for name, nb in notebooks.items()}
     cells = []
     with Gradebook(api.coursedir.db_url, api.coursedir.course_id) as gb:
         submission = gb.find_submission(assignment_id, student)
         score, max_score = float(submission.score), float(submission.max_score)
         for notebook in submission.notebooks:
             nb = notebooks.get(f"{notebook.name}.ipynb")
-            outcomes = cell_outcomes(nb) if nb is not None else {}
+            outcomes = outcomes_of.get(f"{notebook.name}.ipynb", {})
             grades = sorted(notebook.grades, key=lambda g: g.name)
             pending = {g.name for g in grades if g.needs_manual_grade and g.manual_score is None}
             lost = {g.name for g in grades if _score(g) < g.max_score} - pending
@@ -267,18 +268,17 @@ def _graded_result(api, assignment_id: str, student: str, outcome: dict) -> Stud
             for grade in grades:
                 reason = ""
                 if grade.name in pending:
-                    cells.append(CellResult(notebook.name, grade.name, _score(grade), float(grade.max_score),
-                                            "awaiting manual grading (a written answer)", pending=True))
-                    continue
-                if grade.name in lost:
+                    reason = "awaiting manual grading (a written answer)"
+                elif grade.name in lost:
                     reason = _lost_reason(outcomes.get(grade.name), nb is not None)
                     if grade.name in knock_ons:
                         upstream = ", ".join(repr(a) for a in knock_ons[grade.name])
                         reason += (f" [possibly a knock-on: this answer calls {upstream}, whose "
                                    "own tests failed too; fix that first]")
-                cells.append(CellResult(notebook.name, grade.name, _score(grade), float(grade.max_score), reason))
+                cells.append(CellResult(notebook.name, grade.name, _score(grade), float(grade.max_score), reason,
+                                        pending=grade.name in pending))
     grade_ids = {c.cell for c in cells}
-    problems = [f"{o.grade_id}: {o.evalue}" for nb in notebooks.values() for o in cell_outcomes(nb).values()
+    problems = [f"{o.grade_id}: {o.evalue}" for outcomes in outcomes_of.values() for o in outcomes.values()
                 if o.ename == TIMEOUT_ENAME and o.grade_id not in grade_ids]
     problems += _notebook_problems(outcome)
     problems += [f"{c.cell}: {c.score:g}/{c.max_score:g} ({c.reason})" for c in cells if c.reason and not c.pending]
