@@ -55,7 +55,8 @@ from tqdm.auto import tqdm
 from ._validate import as_float_tensor, require_finite, require_int, require_real
 from .data.binarize import DynamicallyBinarized, _bernoulli, _uniform
 from ._validate import as_generator, standard_normal
-from .vi import elbo, iwae_bound, kl_diag_gaussian_standard_normal, rsample_diag_gaussian
+from .vi import (_kl_to_standard_normal, _reparameterise, elbo, iwae_bound, kl_diag_gaussian_standard_normal,
+                 rsample_diag_gaussian)
 
 __all__ = [
     "MLPEncoder",
@@ -612,9 +613,14 @@ class VAE(nn.Module):
         beta = self.beta if beta is None else require_real(beta, "beta")
         x = _data(x, self)
         mean, log_var = self.encoder(x)
-        z = rsample_diag_gaussian(mean, log_var, generator=generator)  # one draw, (batch, d_z)
+        if mean.shape == log_var.shape:
+            # the encoder's own outputs, at every training step: the formulas without the input checks
+            z = _reparameterise(mean, log_var, mean.shape, as_generator(generator))  # one draw, (batch, d_z)
+            kl = _kl_to_standard_normal(mean, log_var).mean()
+        else:  # a custom encoder: the checked versions say what is wrong
+            z = rsample_diag_gaussian(mean, log_var, generator=generator)
+            kl = kl_diag_gaussian_standard_normal(mean, log_var).mean()
         reconstruction = -self.log_likelihood(x, z).mean()
-        kl = kl_diag_gaussian_standard_normal(mean, log_var).mean()
         return LossTerms(reconstruction + beta * kl, reconstruction, kl)
 
     def forward(self, x) -> LossTerms:
@@ -637,7 +643,7 @@ def train_step(model: nn.Module, optimizer: torch.optim.Optimizer, x: torch.Tens
     terms = model.loss(x, generator=generator)
     terms.loss.backward()
     optimizer.step()
-    return LossTerms(*(float(t.detach()) for t in terms))
+    return LossTerms(*torch.stack([t.detach() for t in terms]).tolist())  # one device-to-host copy
 
 
 def _evaluate(model: nn.Module, x: torch.Tensor, batch_size: int, seed: int = 0) -> LossTerms:

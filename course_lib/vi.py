@@ -165,6 +165,13 @@ def kl_diag_gaussian_standard_normal(mean, log_var) -> torch.Tensor:
     Tensor, shape (...)
     """
     mean, log_var = _diag_gaussian(mean, log_var)
+    return _kl_to_standard_normal(mean, log_var)
+
+
+def _kl_to_standard_normal(mean: torch.Tensor, log_var: torch.Tensor) -> torch.Tensor:
+    """:func:`kl_diag_gaussian_standard_normal` without the input checks: for an encoder's own
+    outputs inside a training step (:meth:`course_lib.vae.VAE.loss`), where the checks would be
+    paid at every step."""
     return 0.5 * (torch.expm1(log_var) - log_var + mean.square()).sum(dim=-1)
 
 
@@ -304,10 +311,15 @@ def rsample_diag_gaussian(mean, log_var, n_samples: int | None = None, generator
     Tensor, shape (..., d) or (n_samples, ..., d)
     """
     mean, log_var = _diag_gaussian(mean, log_var)
-    generator = as_generator(generator)
     shape = _broadcast({"mean": mean, "log_var": log_var})
     if n_samples is not None:
         shape = (require_int(n_samples, "n_samples"), *shape)
+    return _reparameterise(mean, log_var, shape, as_generator(generator))
+
+
+def _reparameterise(mean: torch.Tensor, log_var: torch.Tensor, shape, generator) -> torch.Tensor:
+    """``mean + exp(log_var / 2) ε`` with ``ε ~ N(0, I)`` of ``shape``, without input checks
+    (see :func:`_kl_to_standard_normal`); ``generator`` is a torch.Generator or None."""
     eps = standard_normal(shape, mean, generator)
     return mean + torch.exp(0.5 * log_var) * eps
 
