@@ -45,6 +45,8 @@ FORBIDDEN: dict[str, tuple[str, ...]] = {
     "a04_elbo_estimators": ("course_lib.vi", "torch.distributions"),
     # The VAE's networks, loss (reparameterised sample, Bernoulli likelihood, closed-form KL), training, sampling.
     "a05_vae": ("course_lib.vae", "course_lib.vi", "torch.distributions"),
+    # The GAN and WGAN losses, clipping, the gradient penalty, the training step, the mode metric.
+    "a06_gans": ("course_lib.gan", "course_lib.gan_metrics"),
 }
 
 #: No answer in any assignment may use the grader's own plumbing.
