@@ -19,6 +19,7 @@ from course_lib.autograde.report import format_report, write_cell_report, write_
 
 from ._a04_submissions import A04_SUBMISSIONS
 from ._a05_submissions import A05_SUBMISSIONS
+from ._a06_submissions import A06_SUBMISSIONS
 from ._course import ASSIGNMENTS, SOLUTIONS, assignment_ids, grade_cells, read_notebooks, replace_cell, scratch_course, submit
 
 pytestmark = pytest.mark.slow
@@ -269,6 +270,7 @@ SUBMISSIONS = {
 }
 SUBMISSIONS.update(A04_SUBMISSIONS)
 SUBMISSIONS.update(A05_SUBMISSIONS)
+SUBMISSIONS.update(A06_SUBMISSIONS)
 LOOP = ("a01_probability_kde", "poisson_mle", "while True:\n    pass\n",
         {"test_poisson_mle", "test_poisson_mle_hidden"})
 
