@@ -70,7 +70,10 @@ SUBMISSIONS = {
         "test_poisson_mle", "test_poisson_mle_hidden",
         "test_kde_log_density", "test_kde_log_density_hidden", "test_kde_log_density_tails",
         "test_scott_bandwidth_matrix",
-        "test_select_bandwidth", "test_select_bandwidth_hidden"}),
+        "test_select_bandwidth", "test_select_bandwidth_hidden",
+        # the experiment (task 9) runs on these answers: the worst bandwidth is chosen and
+        # Scott's matrix is a NumPy array, so the cell stops before filling its dicts
+        "test_bandwidth_experiment", "test_bandwidth_experiment_band", "test_bandwidth_experiment_values"}),
     ("a01_probability_kde", "wrong_shape"): ([
         ("gaussian_mle", "def gaussian_mle(x):\n    return x.mean(0), x.var(0, unbiased=False)\n"),
     ], {"test_gaussian_mle_shapes", "test_gaussian_mle_values", "test_gaussian_mle_hidden"}),
@@ -119,6 +122,11 @@ SUBMISSIONS = {
          "        if best is None or score > best[0]:\n"
          "            best = (score, h)\n"
          "    return best[1]\n"),
+        ("bandwidth_experiment",
+         "loo_scores = {h: loo_log_likelihood(x_train, h).item() for h in grid}  # no select_bandwidth\n"
+         "h_scott = math.sqrt(scott_bandwidth_matrix(x_train).item())\n"
+         "bandwidth = {'scott': h_scott, 'loo': max(loo_scores, key=loo_scores.get)}\n"
+         "heldout = {rule: kde_log_density(x_test, x_train, h).mean().item() for rule, h in bandwidth.items()}\n"),
     ], set()),
     ("a01_probability_kde", "slow"): ([
         ("loo_log_likelihood",
