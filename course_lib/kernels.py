@@ -46,7 +46,7 @@ MEDIAN_MAX_POINTS = 2000
 # ---------------------------------------------------------------------------------------
 # Checks
 # ---------------------------------------------------------------------------------------
-def _samples(x, y) -> tuple[torch.Tensor, torch.Tensor]:
+def as_two_samples(x, y) -> tuple[torch.Tensor, torch.Tensor]:
     """Validate two samples: 2-D, same number of features, finite; ``y`` joins ``x``."""
     x = as_float_tensor(x, "x", ndim=2)
     y = as_float_tensor(y, "y", ndim=2, like=x)
@@ -110,13 +110,23 @@ def _safe_sqrt(d2: torch.Tensor) -> torch.Tensor:
 
 
 def _sum_over_scales(d2: torch.Tensor, scales: torch.Tensor, profile) -> torch.Tensor:
-    """``Σ_s profile(d2, s)``. Without autograd the last scale may overwrite ``d2`` in place."""
-    inplace = not (torch.is_grad_enabled() and d2.requires_grad)
-    out = None
-    for i, s in enumerate(scales):
-        term = profile(d2, s, inplace and i == len(scales) - 1)
-        out = term if out is None else out.add_(term) if inplace else out + term
-    return out
+    """``Σ_s profile(d2, s)`` over the bandwidths ``scales``.
+
+    With autograd (a training loss) every term is a new tensor. Without it (the statistics)
+    the terms are summed in place and the last scale overwrites ``d2``, so a multi-scale
+    kernel needs one ``N × M`` buffer besides ``d2`` instead of one per scale.
+    """
+    if torch.is_grad_enabled() and d2.requires_grad:
+        total = profile(d2, scales[0])
+        for s in scales[1:]:
+            total = total + profile(d2, s)
+        return total
+    total = None
+    for s in scales[:-1]:
+        term = profile(d2, s)
+        total = term if total is None else total.add_(term)
+    last = profile(d2, scales[-1], inplace=True)  # d2 is not needed after this
+    return last if total is None else total.add_(last)
 
 
 # Radial profiles f(d2, scale, inplace): k = f(||x - y||²). The in-place variants save
@@ -163,7 +173,7 @@ def pairwise_sq_distances(x, y) -> torch.Tensor:
         ``D_ij = ||x_i - y_j||²``, non-negative.
     """
     same = x is y
-    x, y = _samples(x, y)
+    x, y = as_two_samples(x, y)
     return _sq_dist(x, y, same)
 
 
@@ -183,7 +193,7 @@ def gaussian_kernel(x, y, bandwidth: Bandwidth) -> torch.Tensor:
     Tensor, shape (n, m)
     """
     same = x is y
-    x, y = _samples(x, y)
+    x, y = as_two_samples(x, y)
     return _sum_over_scales(_sq_dist(x, y, same), _scales(bandwidth, "bandwidth", x), _gaussian_profile)
 
 
@@ -205,7 +215,7 @@ def laplace_kernel(x, y, bandwidth: Bandwidth) -> torch.Tensor:
     Tensor, shape (n, m)
     """
     same = x is y
-    x, y = _samples(x, y)
+    x, y = as_two_samples(x, y)
     return _sum_over_scales(_sq_dist(x, y, same), _scales(bandwidth, "bandwidth", x), _laplace_profile)
 
 
@@ -228,7 +238,7 @@ def inverse_multiquadric_kernel(x, y, c: Bandwidth = 1.0) -> torch.Tensor:
     Tensor, shape (n, m)
     """
     same = x is y
-    x, y = _samples(x, y)
+    x, y = as_two_samples(x, y)
     return _sum_over_scales(_sq_dist(x, y, same), _scales(c, "c", x), _imq_profile)
 
 
@@ -267,7 +277,7 @@ def median_heuristic(x, y=None, *, max_points: int = MEDIAN_MAX_POINTS, seed: in
         z = as_float_tensor(x, "x", ndim=2)
         require_finite(z, "x")
     else:
-        z = torch.cat(_samples(x, y), dim=0)
+        z = torch.cat(as_two_samples(x, y), dim=0)
     require_int(max_points, "max_points", 2)
     z = z.detach()
     if z.shape[0] < 2:
@@ -332,50 +342,58 @@ def kernel_matrix(
     Tensor, shape (n, m)
     """
     same = x is y
-    x, y = _samples(x, y)
-    return _resolve_kernel(kernel, bandwidth, x, y, **kwargs).matrix(x, y, same)
+    x, y = as_two_samples(x, y)
+    return resolve_kernel(kernel, bandwidth, x, y, **kwargs).matrix(x, y, same)
 
 
 # ---------------------------------------------------------------------------------------
 # A resolved kernel: what the MMD estimators use (validated once, then no checks).
 # ---------------------------------------------------------------------------------------
-class _Kernel:
-    """A kernel with fixed parameters: the full Gram matrix and the "paired" diagonal."""
+class RadialKernel:
+    """A radial kernel ``Σ_s profile(||a - b||², s)`` with validated, fixed bandwidths."""
 
-    def __init__(self, profile=None, scales=None, function=None, kwargs=None):
-        self.profile, self.scales, self.function, self.kwargs = profile, scales, function, kwargs or {}
+    def __init__(self, profile, scales: torch.Tensor):
+        self.profile, self.scales = profile, scales
 
     def matrix(self, a: torch.Tensor, b: torch.Tensor, same: bool = False) -> torch.Tensor:
         """``(len(a), len(b))`` Gram matrix; ``same``: ``a`` and ``b`` are the same points."""
-        if self.function is not None:
-            out = self.function(a, b, **self.kwargs)
-            if not isinstance(out, torch.Tensor) or out.shape != (a.shape[0], b.shape[0]):
-                shape = tuple(out.shape) if isinstance(out, torch.Tensor) else type(out).__name__
-                raise ValueError(
-                    f"a kernel callable must return a tensor of shape ({a.shape[0]}, {b.shape[0]}), "
-                    f"got {shape}"
-                )
-            return out
         return _sum_over_scales(_sq_dist(a, b, same), self.scales, self.profile)
 
-    def paired(self, a: torch.Tensor, b: torch.Tensor, chunk: int = 256) -> torch.Tensor:
+    def paired(self, a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
         """``k(a_i, b_i)`` for each row ``i`` of two equally long samples, shape ``(len(a),)``."""
-        if self.function is None:
-            d2 = ((a - b) ** 2).sum(dim=1)
-            return _sum_over_scales(d2, self.scales, self.profile)
-        # A callable only gives Gram matrices: take the diagonals of small square blocks.
-        return torch.cat([
-            torch.diagonal(self.matrix(a[i:i + chunk], b[i:i + chunk]))
-            for i in range(0, a.shape[0], chunk)
-        ])
+        return _sum_over_scales(((a - b) ** 2).sum(dim=1), self.scales, self.profile)
 
 
-def _resolve_kernel(kernel, bandwidth, x: torch.Tensor, y: torch.Tensor, **kwargs) -> _Kernel:
-    """Check ``kernel``/``bandwidth`` once and fix the bandwidth (median heuristic on x, y)."""
+class CallableKernel:
+    """A user's ``kernel(a, b, **kwargs) -> (len(a), len(b))`` with its keyword arguments bound."""
+
+    def __init__(self, function: Callable, kwargs: dict):
+        self.function, self.kwargs = function, kwargs
+
+    def matrix(self, a: torch.Tensor, b: torch.Tensor, same: bool = False) -> torch.Tensor:
+        """``(len(a), len(b))`` Gram matrix, checked for its shape."""
+        out = self.function(a, b, **self.kwargs)
+        if not isinstance(out, torch.Tensor) or out.shape != (a.shape[0], b.shape[0]):
+            shape = tuple(out.shape) if isinstance(out, torch.Tensor) else type(out).__name__
+            raise ValueError(f"a kernel callable must return a tensor of shape ({a.shape[0]}, {b.shape[0]}), "
+                             f"got {shape}")
+        return out
+
+    def paired(self, a: torch.Tensor, b: torch.Tensor, chunk: int = 256) -> torch.Tensor:
+        """``k(a_i, b_i)``: a callable only gives Gram matrices, so the diagonals of small square blocks."""
+        return torch.cat([torch.diagonal(self.matrix(a[i:i + chunk], b[i:i + chunk]))
+                          for i in range(0, a.shape[0], chunk)])
+
+
+def resolve_kernel(kernel, bandwidth, x: torch.Tensor, y: torch.Tensor, **kwargs) -> RadialKernel | CallableKernel:
+    """Check ``kernel``/``bandwidth`` once and fix the bandwidth (median heuristic on x, y).
+
+    What :mod:`course_lib.mmd`'s estimators evaluate: after this, no more checks per block.
+    """
     if callable(kernel):
         if bandwidth is not None:
             raise ValueError("bandwidth must be None for a callable kernel; bind it in the callable")
-        return _Kernel(function=kernel, kwargs=kwargs)
+        return CallableKernel(kernel, kwargs)
     if not isinstance(kernel, str) or kernel not in _PROFILES:
         raise ValueError(f"unknown kernel {kernel!r}: use one of {', '.join(KERNELS)} or a callable")
     if kernel == "imq" and "c" in kwargs:
@@ -386,4 +404,4 @@ def _resolve_kernel(kernel, bandwidth, x: torch.Tensor, y: torch.Tensor, **kwarg
         raise ValueError(f"unexpected keyword arguments for the {kernel!r} kernel: {sorted(kwargs)}")
     if bandwidth is None:
         bandwidth = median_heuristic(x, y)
-    return _Kernel(profile=_PROFILES[kernel], scales=_scales(bandwidth, "bandwidth", x))
+    return RadialKernel(_PROFILES[kernel], _scales(bandwidth, "bandwidth", x))

@@ -337,3 +337,29 @@ def test_cpu_and_cuda_agree():
     assert gpu_test.p_value == cpu_test.p_value
     _, losses = N.train_mmd_net(xc.float(), n_steps=20, batch_size=64, progress=False)
     assert np.isfinite(losses).all()
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+@pytest.mark.parametrize("n", [50, 400])
+def test_equal_splits_differ_by_far_less_than_the_tie_tolerance(dtype, n):
+    """When x and y share points, swapping a shared pair gives another 0/1 split vector with
+    exactly the same MMD²; the permutation test must count such splits as ties. Their computed
+    statistics differ by round-off only: measured at most 5.3 eps·scale (N = 100 to 6,000), far
+    inside mmd.TIE_ULPS = 64."""
+    from course_lib.kernels import resolve_kernel
+    from course_lib.mmd import TIE_ULPS, _double_centre, _PooledGram
+
+    g = torch.Generator().manual_seed(n)
+    x = torch.randn(n, 3, generator=g, dtype=dtype)
+    y = torch.randn(n, 3, generator=g, dtype=dtype) + 0.1
+    y[:20] = x[:20]
+    z = torch.cat([x, y])
+    K = resolve_kernel("gaussian", None, x, y).matrix(z, z, same=True)
+    gram = _PooledGram.of(_double_centre(K), n, n, unbiased=True)
+    splits = torch.zeros(21, 2 * n, dtype=dtype)
+    splits[:, :n] = 1
+    for k in range(1, 21):  # move the first k shared points from x to their copies in y
+        splits[k, :k], splits[k, n:n + k] = 0, 1
+    stats, scale = gram.split_statistics(splits)
+    ulps = ((stats - stats[0]).abs() / (torch.finfo(dtype).eps * scale[0])).max().item()
+    assert ulps <= TIE_ULPS / 4, ulps
