@@ -48,7 +48,10 @@ KERNEL_MEMORY_LIMIT_GB = 8
 # student's code can import torch). Graders usually run several kernels on shared cores, where
 # more OpenMP threads than cores spin against each other and slow a cell several-fold.
 KERNEL_THREADS = 1
-_startup = [f"import os as _o; _o.environ.setdefault('OMP_NUM_THREADS', '{KERNEL_THREADS}'); del _o"]
+# Grading kernels have no front end: DGM_HEADLESS=1 keeps course_lib from building progress-bar
+# and slider widgets there (see course_lib.is_headless).
+_startup = [f"import os as _o; _o.environ.setdefault('OMP_NUM_THREADS', '{KERNEL_THREADS}'); "
+            "_o.environ.setdefault('DGM_HEADLESS', '1'); del _o"]
 if KERNEL_MEMORY_LIMIT_GB:
     _limit = int(KERNEL_MEMORY_LIMIT_GB * 2**30)
     _startup.append(f"import resource as _r; _r.setrlimit(_r.RLIMIT_AS, ({_limit}, {_limit})); del _r")

@@ -10,8 +10,8 @@ The names most notebooks need are re-exported here::
 """
 from . import data, gan, gan_metrics, gmm, kde, kernels, mmd, mmd_net, probability, vae, vi
 from .device import get_device, seed_everything
-from .quick import QUICK_ENV, is_quick, quick_or_full
+from .quick import HEADLESS_ENV, QUICK_ENV, is_headless, is_quick, progress_bar, quick_or_full, widgets_enabled
 
 __version__ = "0.1.0"
 
-__all__ = ["data", "gan", "gan_metrics", "gmm", "kde", "kernels", "mmd", "mmd_net", "probability", "vae", "vi", "get_device", "seed_everything", "QUICK_ENV", "is_quick", "quick_or_full", "__version__"]
+__all__ = ["data", "gan", "gan_metrics", "gmm", "kde", "kernels", "mmd", "mmd_net", "probability", "vae", "vi", "get_device", "seed_everything", "QUICK_ENV", "is_quick", "quick_or_full", "HEADLESS_ENV", "is_headless", "widgets_enabled", "progress_bar", "__version__"]

@@ -31,7 +31,7 @@ import math
 import torch
 import torch.nn.functional as F
 from torch import nn
-from tqdm.auto import tqdm
+from .quick import progress_bar
 
 from ._validate import (
     as_float_tensor,
@@ -741,7 +741,7 @@ def train_gan(
         history["snapshot_steps"].append(step)
         generator.train()
 
-    bar = tqdm(range(1, n_steps + 1), desc=f"GAN ({loss})", disable=not progress)
+    bar = progress_bar(range(1, n_steps + 1), desc=f"GAN ({loss})", disable=not progress)
     for step in bar:
         d_losses = []
         for _ in range(n_critic):

@@ -247,7 +247,7 @@ def train_mnist_classifier(x, y, epochs: int = 10, seed: int = 0, batch_size: in
     DigitClassifier
         In evaluation mode.
     """
-    from tqdm.auto import tqdm
+    from .quick import progress_bar
 
     x = as_float_tensor(x, "x")
     if x.ndim < 2 or x.shape[0] == 0:
@@ -267,7 +267,7 @@ def train_mnist_classifier(x, y, epochs: int = 10, seed: int = 0, batch_size: in
         model = DigitClassifier(x.shape[1], hidden=hidden).to(device=x.device, dtype=x.dtype)
     optimizer = torch.optim.Adam(model.parameters(), lr=lr)
     model.train()
-    for _ in tqdm(range(epochs), desc="classifier", disable=not progress):
+    for _ in progress_bar(range(epochs), desc="classifier", disable=not progress):
         for idx in torch.randperm(x.shape[0], generator=rng).to(x.device).split(batch_size):
             optimizer.zero_grad(set_to_none=True)
             nn.functional.cross_entropy(model(x[idx]), y[idx].long()).backward()

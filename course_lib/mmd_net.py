@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import torch
 from torch import nn
-from tqdm.auto import tqdm
+from .quick import progress_bar
 
 from ._validate import as_float_tensor, require_finite, require_int
 from .kernels import median_heuristic
@@ -210,7 +210,7 @@ def train_mmd_net(
         generator = generator.to(device=data.device, dtype=data.dtype)
         optimizer = torch.optim.Adam(generator.parameters(), lr=lr)
         losses = []
-        bar = tqdm(range(n_steps), desc="MMD net", disable=not progress)
+        bar = progress_bar(range(n_steps), desc="MMD net", disable=not progress)
         for step in bar:
             if batch_size == n_data:
                 batch = data

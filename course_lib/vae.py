@@ -50,7 +50,7 @@ from typing import NamedTuple, Sequence
 import torch
 import torch.nn.functional as F
 from torch import nn
-from tqdm.auto import tqdm
+from .quick import progress_bar
 
 from ._validate import as_float_tensor, require_finite, require_int, require_real
 from .data.binarize import DynamicallyBinarized, _bernoulli, _uniform
@@ -736,7 +736,7 @@ def fit(model: nn.Module, train, validation=None, epochs: int = 10, batch_size: 
     if validation is not None:
         history.update({f"validation_{n}": [] for n in names})
     best, best_epoch, best_state = math.inf, -1, None
-    bar = tqdm(range(epochs), desc=type(model).__name__, disable=not progress)
+    bar = progress_bar(range(epochs), desc=type(model).__name__, disable=not progress)
     for epoch in bar:
         model.train()
         if isinstance(train, DynamicallyBinarized):

@@ -47,6 +47,20 @@ def test_quick_mode_rejects_nonsense(monkeypatch):
         course_lib.is_quick()
 
 
+def test_headless_mode_builds_no_progress_bar_and_no_widgets(monkeypatch):
+    monkeypatch.setenv(course_lib.HEADLESS_ENV, "1")
+    assert course_lib.is_headless() and not course_lib.widgets_enabled()
+    bar = course_lib.progress_bar(range(3), desc="x")
+    assert bar.disable and list(bar) == [0, 1, 2]
+    monkeypatch.setenv(course_lib.HEADLESS_ENV, "0")
+    assert not course_lib.is_headless() and course_lib.widgets_enabled()  # ipywidgets is installed
+    assert not course_lib.progress_bar(range(3)).disable
+    assert course_lib.progress_bar(range(3), disable=True).disable
+    monkeypatch.setenv(course_lib.HEADLESS_ENV, "sometimes")
+    with pytest.raises(ValueError, match="DGM_HEADLESS"):
+        course_lib.is_headless()
+
+
 @pytest.mark.gpu
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
 def test_reference_runs_on_gpu_and_stays_there():
