@@ -239,7 +239,10 @@ SUBMISSIONS = {
          "        weights, means, covs = m_step(x, e_step(x, weights, means, covs), reg_covar)\n"
          "        history.append(gmm_log_likelihood(x, weights, means, covs).item())  # after the M-step\n"
          "    return weights, means, covs, history\n"),
-    ], {"test_e_step", "test_e_step_hidden", "test_fit_gmm", "test_fit_gmm_hidden"}),
+    ], {"test_e_step", "test_e_step_hidden", "test_fit_gmm", "test_fit_gmm_hidden",
+        # the experiment (task 5) fits with this EM: the M-steps get unnormalised responsibilities, so
+        # the fits are nonsense (part (a) keeps only its format and direction) and the collapse run fails
+        "test_model_selection_band", "test_model_selection_values", "test_collapse", "test_collapse_band"}),
     ("a03_em_gmm", "wrong_loop"): ([
         ("e_step",
          "def e_step(x, weights, means, covs):\n"
@@ -254,7 +257,9 @@ SUBMISSIONS = {
          "        history.append(log_norm.mean())  # tensors, not floats\n"
          "        weights, means, covs = m_step(x, joint - log_norm)  # reg_covar ignored\n"
          "    return weights, means, covs, history\n"),
-    ], {"test_e_step", "test_e_step_hidden", "test_fit_gmm", "test_fit_gmm_hidden"}),
+    ], {"test_e_step", "test_e_step_hidden", "test_fit_gmm", "test_fit_gmm_hidden",
+        # task 5 (b): the regularised run is not regularised (trace 2e-6) and its history holds tensors
+        "test_collapse", "test_collapse_band"}),
     ("a03_em_gmm", "wrong_count"): ([
         ("fit_gmm",
          "def fit_gmm(x, weights, means, covs, n_iter, reg_covar=1e-6):\n"
@@ -266,7 +271,9 @@ SUBMISSIONS = {
          "        weights, means, covs = m_step(x, joint - log_norm, reg_covar)\n"
          "    history.append(gmm_log_likelihood(x, weights, means, covs).item())\n"
          "    return weights, means, covs, history\n"),
-    ], {"test_fit_gmm_hidden"}),
+    ], {"test_fit_gmm_hidden",
+        # task 5 (b): the one-iteration run does no iteration at all, so nothing collapses
+        "test_collapse", "test_collapse_band"}),
     ("a03_em_gmm", "different"): ([
         ("gmm_log_likelihood",
          "def component_log_joint(x, weights, means, covs):\n"
@@ -288,6 +295,22 @@ SUBMISSIONS = {
          "        means.append(mu)\n"
          "        covs.append((r[:, None] * centred).T @ centred / nk + reg_covar * torch.eye(x.shape[1]))\n"
          "    return torch.stack(weights), torch.stack(means), torch.stack(covs)\n"),
+        ("em_experiment",
+         "n_fit = len(x_fit)\n"
+         "fitted = {K: fit_gmm(x_fit, *initial_parameters(K), 100)[:3] for K in candidate_ks}\n"
+         "heldout_ll = {K: gmm_log_likelihood(x_val, *fitted[K]).item() for K in candidate_ks}\n"
+         "def n_free(K, d=2):\n"
+         "    return K * (1 + d + d * (d + 1) / 2) - 1\n"
+         "bic = {K: n_free(K) * math.log(n_fit) - 2 * n_fit * gmm_log_likelihood(x_fit, *fitted[K]).item()\n"
+         "       for K in candidate_ks}\n"
+         "best_k = {'heldout': sorted(candidate_ks, key=lambda K: -heldout_ll[K])[0],\n"
+         "          'bic': sorted(candidate_ks, key=bic.get)[0]}\n"
+         "collapse_fits = {'collapse': fit_gmm(x_fit, *collapse_start, 1, 0.0)[:3]}\n"
+         "w, m, c, history = fit_gmm(x_fit, *collapse_start, 30, 1e-3)\n"
+         "collapse_fits['regularised'] = (w, m, c)\n"
+         "cov0 = collapse_fits['collapse'][2][0]\n"
+         "collapse = {'weight': collapse_fits['collapse'][0][0].item(), 'trace': torch.diagonal(cov0).sum().item()}\n"
+         "regularised = {'weight': w[0].item(), 'trace': torch.trace(c[0]).item(), 'loglik': float(history[-1])}\n"),
     ], set()),
 }
 SUBMISSIONS.update(A04_SUBMISSIONS)
