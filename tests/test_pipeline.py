@@ -464,7 +464,8 @@ def test_report_names_the_timeout_and_class_finishes(graded, tmp_path):
     assert {row["student_id"] for row in rows} >= {"solution", "untouched", "wrong", "loop"}
     assert any("took longer than" in row["problems"] for row in rows if row["student_id"] == "loop")
     table = format_report(list(results.values()))
-    assert "100.0" in table and "took longer than" in table
+    # a reference solution: every autograded point, the 3-point written answer still pending
+    assert "27/30" in table and "took longer than" in table
 
 
 def test_a_crashing_kernel_fails_only_that_student(graded):
@@ -485,6 +486,34 @@ def test_export_grades_csv(graded, tmp_path):
             continue
         assert float(by_key[a, s]["score"]) == r.score
         assert float(by_key[a, s]["max_score"]) == r.max_score
+
+
+def test_a_manual_score_counts_in_the_gradebook_and_the_export(graded, tmp_path):
+    """A written answer graded by hand (as in the formgrader) counts in the gradebook and the export."""
+    from nbgrader.api import Gradebook
+
+    _, api, results, _ = graded
+    a, student, written = "a01_probability_kde", "solution", "written_bandwidth"
+    before = results[a, student]
+    assert {c.cell for c in before.cells if c.pending} == {written} and before.pending_points == 3
+    (name, _), = read_notebooks(SOLUTIONS / a).items()
+    notebook = name.removesuffix(".ipynb")
+    with Gradebook(api.coursedir.db_url, api.coursedir.course_id) as gb:
+        grade = gb.find_grade(written, notebook, a, student)
+        grade.manual_score, grade.needs_manual_grade = 2.5, False  # what the formgrader's Save does
+        gb.db.commit()
+    try:
+        with Gradebook(api.coursedir.db_url, api.coursedir.course_id) as gb:
+            submission = gb.find_submission(a, student)
+            assert float(submission.score) == before.score + 2.5 and not submission.needs_manual_grade
+        rows = list(csv.DictReader(instructor.export_grades(api, tmp_path / "grades.csv").open()))
+        row = next(r for r in rows if (r["assignment"], r["student_id"]) == (a, student))
+        assert float(row["score"]) == before.score + 2.5 and float(row["max_score"]) == 30
+    finally:  # leave the shared gradebook as the other tests expect it
+        with Gradebook(api.coursedir.db_url, api.coursedir.course_id) as gb:
+            grade = gb.find_grade(written, notebook, a, student)
+            grade.manual_score, grade.needs_manual_grade = None, True
+            gb.db.commit()
 
 
 def test_feedback_withholds_hidden_tests(graded):
