@@ -982,7 +982,7 @@ experiments, not in a short toy benchmark. Closing the gap would need more gener
 networks and, for the grid, much more compute than this notebook spends.
 
 **The critic's estimate during training.** For the WGAN-GP run on the ring (seed 0) we kept
-512 generated points every SNAP_EVERY steps. The exact $W_1$ between each snapshot and 512 data
+512 generated points every 100 steps. The exact $W_1$ between each snapshot and 512 data
 points is plotted with the critic's running estimate $\mathbb E f(\text{real}) - \mathbb E f(\text{fake})$ on its minibatches.
 """)
 
