@@ -1057,7 +1057,9 @@ $2\log 2 = 1.39$, and the generator's 1.24, well above $\log 2 = 0.69$: the disc
 which is the usual situation.
 That is not a failure by itself — the theory of Section 2 needs a good discriminator — as long
 as the generator still gets a gradient, which the non-saturating loss ensures. Note also that
-the losses stay roughly level while the samples improve: GAN losses are not a progress measure.
+between steps 600 and 2,000 the generator's loss *rises* (from about 0.9 to about 1.2) while its
+samples clearly improve (the snapshots above): a GAN loss measures the generator against the
+current discriminator, which improves too, so it is not a progress measure.
 """,
     "RESULTS_BALANCE_PLACEHOLDER": r"""
 In this experiment neither change helped. TTUR produced a few more high-quality samples (32%
