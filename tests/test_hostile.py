@@ -21,9 +21,11 @@ pytestmark = pytest.mark.slow
 A = "a01_probability_kde"
 NB = f"{A}.ipynb"
 _SOLUTION = read_notebooks(SOLUTIONS / A)[NB]
-TESTS = {gid: float(c.metadata["nbgrader"]["points"]) for gid, c in grade_cells(_SOLUTION).items()
-         if c.metadata["nbgrader"].get("grade")}
-FULL = sum(TESTS.values())
+_POINTS = {gid: (c.cell_type, float(c.metadata["nbgrader"]["points"])) for gid, c in grade_cells(_SOLUTION).items()
+           if c.metadata["nbgrader"].get("grade")}
+TESTS = {gid: points for gid, (kind, points) in _POINTS.items() if kind == "code"}   # autograded
+MANUAL = sum(points for kind, points in _POINTS.values() if kind == "markdown")     # written answers, by hand
+FULL = sum(TESTS.values())  # what autograding can give; the written answers stay pending
 
 WRONG_MLE = "def gaussian_mle(x):\n    return x.mean(0), torch.cov(x.T).reshape(x.shape[1], x.shape[1])\n"
 VANDAL = """import pathlib, shutil
@@ -113,7 +115,8 @@ def test_class_finishes_and_correct_work_gets_full_marks(hostile):
 
 def test_edited_emptied_and_deleted_tests_are_restored_and_run(hostile):
     status, score = _score(hostile, "tests_edited")
-    assert status == "graded" and score == FULL - 3  # values (1) and hidden (2) fail again; shapes pass
+    # the values and hidden tests fail again; the shapes test passes
+    assert status == "graded" and score == FULL - TESTS["test_gaussian_mle_values"] - TESTS["test_gaussian_mle_hidden"]
     graded = nbformat.read(hostile[0] / "grading" / "autograded" / "tests_edited" / A / NB, as_version=4)
     cells = grade_cells(graded)
     assert "check_close(cov" in cells["test_gaussian_mle_values"].source
@@ -123,26 +126,27 @@ def test_edited_emptied_and_deleted_tests_are_restored_and_run(hostile):
 
 def test_duplicated_cells_are_graded_once(hostile):
     r = hostile[2]["duplicated"]
-    assert (r.status, r.score, r.max_score) == ("graded", FULL, FULL)
+    assert (r.status, r.score, r.max_score) == ("graded", FULL, FULL + MANUAL)
 
 
 @pytest.mark.parametrize("student", ["rebind", "monkeypatch"])
 def test_tampering_with_the_grading_helpers_gains_nothing(hostile, student):
     r = hostile[2][student]
     assert (r.status, r.score) == ("graded", 0.0), r.problems
-    assert all("tampers with grading" in c.reason for c in r.cells), r.cells
+    assert all("tampers with grading" in c.reason for c in r.cells if c.cell in TESTS), r.cells
+    assert all("unchanged from the release" in c.reason for c in r.cells if c.cell not in TESTS and not c.pending), r.cells
 
 
 def test_calling_the_reference_implementation_earns_nothing(hostile):
     r = hostile[2]["reference"]
-    lost = {c.cell for c in r.cells if c.score < c.max_score}
+    lost = {c.cell for c in r.cells if c.score < c.max_score and not c.pending}
     assert lost == {"test_gaussian_log_prob_basic", "test_gaussian_log_prob_values", "test_gaussian_log_prob_tails",
                     "test_gaussian_log_prob_random", "test_gaussian_log_prob_grad",
                     "test_poisson_mle", "test_poisson_mle_hidden"}, r.problems
     reasons = {c.cell: c.reason for c in r.cells}
     assert "course_lib.probability" in reasons["test_gaussian_log_prob_values"]
     assert "scipy.stats" in reasons["test_poisson_mle"]
-    assert r.score == FULL - 7
+    assert r.score == FULL - sum(TESTS[t] for t in lost)
 
 
 def test_missing_and_renamed_notebooks_are_reported(hostile):
@@ -164,12 +168,14 @@ def test_huge_output_is_limited_and_graded_normally(hostile):
 def test_a_killed_kernel_fails_only_that_student(hostile, student):
     r = hostile[2][student]
     assert r.status == "failed" and "DeadKernelError" in r.problems[0]
-    assert {c.reason for c in r.cells} == {r.problems[0]} and len(r.cells) == len(TESTS)
+    assert {c.reason for c in r.cells} == {r.problems[0]} and len(r.cells) == len(_POINTS)
 
 
 def test_a_memory_blow_up_is_stopped_by_the_kernel_limit(hostile):
     r = hostile[2]["oom"]
-    assert r.status == "graded" and r.score == FULL - 2, r.problems
+    lost = {c.cell for c in r.cells if c.score < c.max_score and not c.pending}
+    assert lost == {"test_poisson_mle", "test_poisson_mle_hidden"}, r.problems
+    assert r.status == "graded" and r.score == FULL - sum(TESTS[t] for t in lost), r.problems
     assert any("MemoryError" in p for p in r.problems) or any("NameError" in c.reason for c in r.cells)
 
 

@@ -147,12 +147,13 @@ def autograde_class(api, assignment_id: str, students: list[str] | None = None,
                 outcome = api.autograde(assignment_id, student, force=True, create=True)
             repairs = guard.after_student(student)
             if outcome.get("success") and not repairs:
-                result = _graded_result(api, assignment_id, student, outcome)
+                result = _graded_result(api, assignment_id, student)
                 guard.protect(f"autograded/{student}", Path(_autograded_folder(api, assignment_id, student)))
             else:
                 reasons = ([_failure_reason(outcome)] if not outcome.get("success") else []) + [
                     f"submission damaged the course: {r}" for r in repairs]
-                result = StudentResult(student, "failed", problems=reasons + _notebook_problems(outcome))
+                problems = reasons + _notebook_problems(api, assignment_id, student)
+                result = StudentResult(student, "failed", problems=problems)
                 result.cells = [CellResult(nb, cell, 0.0, points, reasons[0])
                                 for nb, cell, points in _test_cells(api, assignment_id)]
                 result.max_score = sum(c.max_score for c in result.cells)
@@ -187,18 +188,18 @@ def _test_cells(api, assignment_id: str) -> list[tuple[str, str, float]]:
                 for nb in assignment.notebooks for cell in sorted(nb.grade_cells, key=lambda c: c.name)]
 
 
-def _notebook_problems(outcome: dict) -> list[str]:
-    """Missing or renamed notebooks, from nbgrader's log."""
-    problems = []
-    for line in (outcome.get("log") or "").splitlines():
-        if "No submitted file:" in line:
-            name = os.path.basename(line.split("No submitted file:", 1)[1].strip())
-            problems.append(f"notebook {name} is missing from the submission (renamed or not submitted?): "
-                            "its tests score zero")
-        elif "Skipping unknown notebook:" in line:
-            name = os.path.basename(line.split("Skipping unknown notebook:", 1)[1].strip())
-            problems.append(f"notebook {name} is not part of the assignment and was ignored (renamed?)")
-    return problems
+def _notebook_problems(api, assignment_id: str, student: str) -> list[str]:
+    """Missing or renamed notebooks: the submission's .ipynb files against the gradebook's."""
+    from nbgrader.api import Gradebook
+
+    with Gradebook(api.coursedir.db_url, api.coursedir.course_id) as gb:
+        expected = {f"{nb.name}.ipynb" for nb in gb.find_assignment(assignment_id).notebooks}
+    submitted = Path(api.coursedir.format_path(api.coursedir.submitted_directory, student, assignment_id))
+    present = {p.name for p in submitted.glob("*.ipynb")}
+    return ([f"notebook {name} is missing from the submission (renamed or not submitted?): its tests score zero"
+             for name in sorted(expected - present)]
+            + [f"notebook {name} is not part of the assignment and was ignored (renamed?)"
+               for name in sorted(present - expected)])
 
 
 def _ensure_in_gradebook(api, assignment_id: str) -> None:
@@ -243,7 +244,7 @@ def _failure_reason(outcome: dict) -> str:
     return "grading failed: " + (errors[0] if errors else lines[-1] if lines else "unknown error")
 
 
-def _graded_result(api, assignment_id: str, student: str, outcome: dict) -> StudentResult:
+def _graded_result(api, assignment_id: str, student: str) -> StudentResult:
     """Read the student's scores from the gradebook and explain every lost point.
 
     The reason for a lost point is the whole message of the error the test cell recorded (a
@@ -265,10 +266,16 @@ def _graded_result(api, assignment_id: str, student: str, outcome: dict) -> Stud
             pending = {g.name for g in grades if g.needs_manual_grade and g.manual_score is None}
             lost = {g.name for g in grades if _score(g) < g.max_score} - pending
             knock_ons = knock_on_sources(nb, lost) if nb is not None else {}
+            written = {c.metadata["nbgrader"]["grade_id"] for c in (nb.cells if nb is not None else [])
+                       if c.cell_type == "markdown" and c.metadata.get("nbgrader", {}).get("grade")}
             for grade in grades:
                 reason = ""
                 if grade.name in pending:
                     reason = "awaiting manual grading (a written answer)"
+                elif grade.name in lost and grade.name in written:
+                    reason = (f"graded by hand: {_score(grade):g} of {float(grade.max_score):g} (see the grader's comments)"
+                              if grade.manual_score is not None else  # nbgrader scores an unchanged answer 0
+                              "the written answer is unchanged from the release (nothing to grade by hand)")
                 elif grade.name in lost:
                     reason = _lost_reason(outcomes.get(grade.name), nb is not None)
                     if grade.name in knock_ons:
@@ -280,7 +287,7 @@ def _graded_result(api, assignment_id: str, student: str, outcome: dict) -> Stud
     grade_ids = {c.cell for c in cells}
     problems = [f"{o.grade_id}: {o.evalue}" for outcomes in outcomes_of.values() for o in outcomes.values()
                 if o.ename == TIMEOUT_ENAME and o.grade_id not in grade_ids]
-    problems += _notebook_problems(outcome)
+    problems += _notebook_problems(api, assignment_id, student)
     problems += [f"{c.cell}: {c.score:g}/{c.max_score:g} ({c.reason})" for c in cells if c.reason and not c.pending]
     waiting = [c.cell for c in cells if c.pending]
     if waiting:
