@@ -14,6 +14,8 @@ from pathlib import Path
 
 import nbformat
 
+from course_map import colab_install  # tools/course_map.py: the repository URL's one home
+
 OUT = Path(__file__).resolve().parents[1] / "solutions" / "a06_gans" / "a06_gans.ipynb"
 
 CELLS: list[tuple[str, str, int | None, str]] = []
@@ -55,16 +57,7 @@ numbers you report (within a tolerance band); task 7 is a short written answer, 
 - Before submitting: *Kernel → Restart & Run All* and make sure no cell fails.
 """)
 
-cell("setup", "setup", r'''
-# Set-up: works locally and on Colab. On Colab it installs course_lib from the course repository.
-import sys
-
-if "google.colab" in sys.modules:
-    import subprocess
-    subprocess.run([sys.executable, "-m", "pip", "install", "-q",
-                    "course-lib @ git+https://github.com/dgm-course/deep-generative-models"],
-                   check=True)
-
+cell("setup", "setup", colab_install() + r'''
 import copy
 import math
 
@@ -845,6 +838,7 @@ def build() -> nbformat.NotebookNode:
         elif kind == "written":
             meta.update(grade=True, solution=True, locked=False, points=points)
         c.metadata["nbgrader"] = meta
+        c.id = grade_id.replace("_", "-")  # stable ids: rebuilding changes only what was edited
         nb.cells.append(c)
     return nb
 

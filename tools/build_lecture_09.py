@@ -9,6 +9,8 @@ from pathlib import Path
 import nbformat
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
+from course_map import lecture_setup_cell  # tools/course_map.py: the repository URL's one home
+
 REPO = Path(__file__).resolve().parent.parent
 OUT = REPO / "lectures" / "09_wasserstein_gans.ipynb"
 
@@ -82,23 +84,7 @@ cores (28.7 minutes for the committed outputs, on a shared machine with a load a
 25 of them for the 27 training runs of Section 8.
 """)
 
-code(r'''
-# Set-up: works locally and on Colab. On Colab it installs course_lib from the course repository.
-import sys
-
-if "google.colab" in sys.modules:
-    import subprocess
-    subprocess.run([sys.executable, "-m", "pip", "install", "-q",
-                    "course-lib @ git+https://github.com/dgm-course/deep-generative-models"],
-                   check=True)
-
-import course_lib
-
-device = course_lib.get_device()
-course_lib.seed_everything(0)
-QUICK = course_lib.is_quick()
-print(f"device: {device}; quick mode: {QUICK}")
-''')
+code(lecture_setup_cell())
 
 md(r"""
 Helpers: `close(a, b, tol)` is the one-line check of earlier lectures (it asserts that the

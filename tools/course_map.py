@@ -34,6 +34,30 @@ def repository_url() -> str:
         return tomllib.load(f)["project"]["urls"]["Repository"].rstrip("/")
 
 
+def colab_install() -> str:
+    """The first lines of every notebook's set-up cell: on Colab, pip-install course_lib from
+    the repository (tests/test_links.py checks every notebook has them)."""
+    return ('# Set-up: works locally and on Colab. On Colab it installs course_lib from the course repository.\n'
+            'import sys\n'
+            '\n'
+            'if "google.colab" in sys.modules:\n'
+            '    import subprocess\n'
+            '    subprocess.run([sys.executable, "-m", "pip", "install", "-q",\n'
+            f'                    "course-lib @ git+{repository_url()}"],\n'
+            '                   check=True)\n')
+
+
+def lecture_setup_cell() -> str:
+    """The whole set-up cell of a lecture: the Colab install, then device, seed and quick mode."""
+    return colab_install() + ('\n'
+                              'import course_lib\n'
+                              '\n'
+                              'device = course_lib.get_device()\n'
+                              'course_lib.seed_everything(0)\n'
+                              'QUICK = course_lib.is_quick()\n'
+                              'print(f"device: {device}; quick mode: {QUICK}")')
+
+
 def colab_url(path: str) -> str:
     """Open-in-Colab link for a notebook path relative to the repository root (main branch)."""
     owner_repo = repository_url().removeprefix("https://github.com/")
