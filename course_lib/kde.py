@@ -46,11 +46,13 @@ __all__ = [
     "KernelDensity",
     "loo_log_likelihood",
     "select_bandwidth_loo",
-    "KERNELS",
+    "SMOOTHING_KERNELS",
     "RULES",
 ]
 
-KERNELS = ("gaussian", "epanechnikov")
+#: Smoothing kernels of :class:`KernelDensity` (densities on R^d, not the Gram-matrix kernels of
+#: :mod:`course_lib.kernels`).
+SMOOTHING_KERNELS = ("gaussian", "epanechnikov")
 RULES = ("scott", "silverman")
 
 #: On a CPU, blocks no larger than this (elements) stay in cache and are the fastest;
@@ -81,8 +83,8 @@ def _rule(rule) -> str:
 
 
 def _kernel_name(kernel) -> str:
-    if not isinstance(kernel, str) or kernel not in KERNELS:
-        raise ValueError(f"kernel must be one of {KERNELS}, got {kernel!r}")
+    if not isinstance(kernel, str) or kernel not in SMOOTHING_KERNELS:
+        raise ValueError(f"kernel must be one of {SMOOTHING_KERNELS}, got {kernel!r}")
     return kernel
 
 

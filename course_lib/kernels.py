@@ -34,7 +34,7 @@ __all__ = [
     "inverse_multiquadric_kernel",
     "median_heuristic",
     "kernel_matrix",
-    "KERNELS",
+    "RADIAL_KERNELS",
 ]
 
 Bandwidth = Union[float, Sequence[float], torch.Tensor]
@@ -151,7 +151,7 @@ def _imq_profile(d2, c, inplace=False):
 _PROFILES = {"gaussian": _gaussian_profile, "laplace": _laplace_profile, "imq": _imq_profile}
 
 #: Names accepted by :func:`kernel_matrix` (and by ``kernel=`` in :mod:`course_lib.mmd`).
-KERNELS = tuple(_PROFILES)
+RADIAL_KERNELS = tuple(_PROFILES)
 
 
 def pairwise_sq_distances(x, y) -> torch.Tensor:
@@ -328,7 +328,7 @@ def kernel_matrix(
     x : Tensor, shape (n, d)
     y : Tensor, shape (m, d)
     kernel : {"gaussian", "laplace", "imq"} or callable
-        A name from :data:`KERNELS`, or a function ``kernel(x, y, **kwargs) -> (n, m)``.
+        A name from :data:`RADIAL_KERNELS`, or a function ``kernel(x, y, **kwargs) -> (n, m)``.
         For ``"imq"`` the bandwidth is the scale ``c`` of
         :func:`inverse_multiquadric_kernel` (``c=`` is accepted too).
     bandwidth : float, sequence of floats or None
@@ -395,7 +395,7 @@ def resolve_kernel(kernel, bandwidth, x: torch.Tensor, y: torch.Tensor, **kwargs
             raise ValueError("bandwidth must be None for a callable kernel; bind it in the callable")
         return CallableKernel(kernel, kwargs)
     if not isinstance(kernel, str) or kernel not in _PROFILES:
-        raise ValueError(f"unknown kernel {kernel!r}: use one of {', '.join(KERNELS)} or a callable")
+        raise ValueError(f"unknown kernel {kernel!r}: use one of {', '.join(RADIAL_KERNELS)} or a callable")
     if kernel == "imq" and "c" in kwargs:
         if bandwidth is not None:
             raise ValueError("give the IMQ scale either as bandwidth or as c, not both")
