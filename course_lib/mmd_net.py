@@ -76,39 +76,35 @@ class MMDGenerator(nn.Module):
             raise ValueError(f"z must have shape (b, {self.noise_dim}), got {tuple(z.shape)}")
         return self.net(z)
 
-    def sample(self, n: int, generator: torch.Generator | None = None) -> torch.Tensor:
-        """Draw ``n`` samples: ``z ~ N(0, I)`` on the module's device, then :meth:`forward`.
+    def noise(self, n: int, generator: torch.Generator | None = None) -> torch.Tensor:
+        """``n`` draws of ``z ~ N(0, I)``, shape ``(n, noise_dim)``, on the module's device.
 
-        The result is differentiable with respect to the parameters (this is what training
-        uses); wrap the call in ``torch.no_grad()`` when you only want to look at samples.
-
-        Parameters
-        ----------
-        n : int
-            Number of samples.
-        generator : torch.Generator, optional
-            Source of the noise (e.g. ``torch.Generator().manual_seed(0)`` for a
-            reproducible batch); a generator on another device than the module draws
-            there and the noise is then moved. ``None`` uses PyTorch's global state.
-
-        Returns
-        -------
-        Tensor, shape (n, data_dim)
+        ``generator`` (e.g. ``torch.Generator().manual_seed(0)``) makes the draw reproducible;
+        one on another device than the module draws there and the noise is then moved.
+        ``None`` uses PyTorch's global state.
         """
         n = require_int(n, "n")
         weight = self.net[0].weight
         draw_on = weight.device if generator is None else generator.device
         z = torch.randn(n, self.noise_dim, generator=generator, device=draw_on, dtype=weight.dtype)
-        return self(z.to(weight.device))
+        return z.to(weight.device)
+
+    def sample(self, n: int, generator: torch.Generator | None = None) -> torch.Tensor:
+        """Draw ``n`` samples: :meth:`noise`, then :meth:`forward`, shape ``(n, data_dim)``.
+
+        The result is differentiable with respect to the parameters (this is what training
+        uses); wrap the call in ``torch.no_grad()`` when you only want to look at samples.
+        """
+        return self(self.noise(n, generator))
 
 
 def mmd_net_step(generator: MMDGenerator, optimizer: torch.optim.Optimizer, x_real: torch.Tensor,
-                 bandwidths, n_fake: int | None = None) -> float:
-    """One gradient step of an MMD net on a batch of data.
+                 z: torch.Tensor, bandwidth) -> float:
+    """One gradient step of an MMD net on a batch of data (assignment a02 writes the same step).
 
-    Draws ``n_fake`` generated points (default ``len(x_real)``), computes the loss
-    ``mmd2(fake, x_real, bandwidth=bandwidths, estimator="unbiased")`` with a (multi-scale)
-    Gaussian kernel, back-propagates it and takes one ``optimizer`` step.
+    Generates ``generator(z)``, computes the loss ``mmd2(fake, x_real, bandwidth=bandwidth,
+    estimator="unbiased")`` with a (multi-scale) Gaussian kernel, back-propagates it and takes
+    one ``optimizer`` step.
 
     Parameters
     ----------
@@ -117,20 +113,21 @@ def mmd_net_step(generator: MMDGenerator, optimizer: torch.optim.Optimizer, x_re
         Over ``generator.parameters()``.
     x_real : Tensor, shape (b, data_dim)
         A batch of data, on the generator's device.
-    bandwidths : float or sequence of floats
+    z : Tensor, shape (m, noise_dim)
+        The generator's noise for this step, ``m >= 2`` (e.g. ``generator.noise(b)``).
+    bandwidth : float or sequence of floats
         Fixed kernel bandwidth(s) ``σ``; a sequence sums the Gaussian kernels.
-    n_fake : int, optional
-        Number of generated points (at least 2).
 
     Returns
     -------
     float
         The loss (unbiased MMD² estimate) before the step; it can be slightly negative.
     """
-    n_fake = x_real.shape[0] if n_fake is None else n_fake
-    n_fake = require_int(n_fake, "n_fake")
+    if not isinstance(z, torch.Tensor) or z.ndim != 2 or z.shape[0] < 2:
+        shape = tuple(z.shape) if isinstance(z, torch.Tensor) else type(z).__name__
+        raise ValueError(f"z must be a tensor of shape (m, noise_dim) with m >= 2, got {shape}")
     optimizer.zero_grad(set_to_none=True)
-    loss = mmd2(generator.sample(n_fake), x_real, bandwidth=bandwidths, estimator="unbiased")
+    loss = mmd2(generator(z), x_real, bandwidth=bandwidth, estimator="unbiased")
     loss.backward()
     optimizer.step()
     return float(loss.detach())
@@ -216,7 +213,7 @@ def train_mmd_net(
                 batch = data
             else:
                 batch = data[torch.randperm(n_data, device=data.device)[:batch_size]]
-            losses.append(mmd_net_step(generator, optimizer, batch, bandwidths))
+            losses.append(mmd_net_step(generator, optimizer, batch, generator.noise(len(batch)), bandwidths))
             if progress and (step % 50 == 0 or step == n_steps - 1):
                 bar.set_postfix(mmd2=f"{losses[-1]:.2e}")
     return generator.eval(), losses

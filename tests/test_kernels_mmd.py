@@ -288,7 +288,9 @@ def test_mmd_net_step_returns_a_float_and_changes_the_parameters():
     generator = N.MMDGenerator(noise_dim=3, data_dim=2, hidden=16, n_layers=1)
     before = [p.detach().clone() for p in generator.parameters()]
     optimizer = torch.optim.Adam(generator.parameters(), lr=1e-2)
-    loss = N.mmd_net_step(generator, optimizer, ring_of_gaussians(64, seed=0), [0.5, 1.0], n_fake=32)
+    loss = N.mmd_net_step(generator, optimizer, ring_of_gaussians(64, seed=0), generator.noise(32), [0.5, 1.0])
+    with pytest.raises(ValueError, match="z must be"):
+        N.mmd_net_step(generator, optimizer, ring_of_gaussians(64, seed=0), 32, [0.5, 1.0])
     assert isinstance(loss, float) and np.isfinite(loss)
     assert all(not torch.equal(a, b) for a, b in zip(before, generator.parameters()))
     sample = generator.sample(5, generator=torch.Generator().manual_seed(0))
