@@ -45,3 +45,16 @@ def test_report_table_and_percent():
     assert results[0].percent == 50.0 and results[1].percent == 0.0
     table = format_report(results)
     assert "ann" in table and "50.0" in table and "DeadKernelError" in table
+
+
+def test_shards_partition_a_class_and_keep_each_student_in_place():
+    students = [f"s{i:03d}" for i in range(300)]
+    shards = [{s for s in students if instructor.shard_of(s, 4) == i} for i in range(4)]
+    assert set().union(*shards) == set(students) and sum(map(len, shards)) == len(students)
+    assert all(50 <= len(shard) <= 100 for shard in shards), [len(s) for s in shards]
+    # a student's shard depends on the id alone: the same with a bigger class, on every call
+    assert all(instructor.shard_of(s, 4) == i for i, shard in enumerate(shards) for s in shard)
+    assert instructor.parse_shard("2/4") == (2, 4)
+    for bad in ("4/4", "-1/3", "1of3", "a/b"):
+        with pytest.raises(ValueError, match="shard"):
+            instructor.parse_shard(bad)

@@ -40,3 +40,15 @@ def test_grade_command_on_three_submissions(tmp_path, capsys):
     assert grades.keys() == {"correct", "wrong", "looping"}
     for student in grades:
         assert (root / "grading" / "feedback" / student / A / f"{A}.html").is_file()
+
+    # Two shards on the same folder grade the class again, each its own students, with the same
+    # scores (grading is deterministic, so re-grading a shard is harmless), reports side by side.
+    for i in (0, 1):
+        assert instructor.main(["--root", str(root), "--timeout", "10", "autograde", A, "--shard", f"{i}/2"]) == 0
+    sharded = {}
+    for i in (0, 1):
+        rows = list(csv.DictReader((root / "grading" / "reports" / f"{A}_shard{i}of2.csv").open()))
+        assert all(instructor.shard_of(row["student_id"], 2) == i for row in rows)
+        sharded.update({row["student_id"]: row for row in rows})
+    assert sharded.keys() == report.keys()
+    assert all(sharded[s]["score"] == report[s]["score"] for s in report)

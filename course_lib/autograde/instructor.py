@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import csv
 import glob
+import hashlib
 import os
 import re
 import sys
@@ -113,9 +114,31 @@ def release_all(api, assignments: list[str] | None = None) -> list[str]:
     return names
 
 
+def shard_of(student: str, n_shards: int) -> int:
+    """The shard, ``0 .. n_shards - 1``, that grades ``student``: from a hash of the id, so a
+    student's shard never changes when others join or leave the class."""
+    return int.from_bytes(hashlib.sha256(student.encode()).digest()[:8], "big") % n_shards
+
+
+def parse_shard(text: str) -> tuple[int, int]:
+    """``"i/N"`` -> ``(i, N)`` with ``0 <= i < N``, or a ValueError saying what is wrong."""
+    try:
+        i, n = (int(part) for part in text.split("/"))
+    except ValueError:
+        raise ValueError(f"a shard is written i/N (e.g. 0/4), got {text!r}") from None
+    if not 0 <= i < n:
+        raise ValueError(f"shard {text!r}: i must be in 0 .. N-1")
+    return i, n
+
+
 def autograde_class(api, assignment_id: str, students: list[str] | None = None,
-                    progress: bool = True, only_new: bool = False) -> list[StudentResult]:
+                    progress: bool = True, only_new: bool = False,
+                    shard: tuple[int, int] | None = None) -> list[StudentResult]:
     """Autograde every submitted student of ``assignment_id``, one at a time.
+
+    ``shard=(i, N)`` grades only the students with :func:`shard_of` ``== i``: N machines that
+    share the submissions folder and one (PostgreSQL) gradebook grade a class together, each
+    with its own ``i``. Grading is deterministic, so running a shard twice changes nothing.
 
     A student whose grading fails (crashed kernel, no notebook, ...) is reported with
     ``status="failed"`` and the reason; the rest of the class is still graded. Timed-out cells
@@ -132,6 +155,8 @@ def autograde_class(api, assignment_id: str, students: list[str] | None = None,
             f"no submissions for {assignment_id!r} under {api.coursedir.submitted_directory}/"
             f"<student>/{assignment_id}/"
         )
+    if shard is not None:
+        students = [s for s in students if shard_of(s, shard[1]) == shard[0]]
     _ensure_in_gradebook(api, assignment_id)
     if only_new:
         students = [s for s in students if not _is_graded(api, assignment_id, s)]
@@ -361,6 +386,8 @@ def main(argv: list[str] | None = None) -> int:
         p.add_argument("--students", nargs="*", default=None)
         p.add_argument("--only-new", action="store_true",
                        help="skip students whose autograded copy is newer than their submission")
+        p.add_argument("--shard", type=parse_shard, default=None, metavar="i/N",
+                       help="grade only shard i of N (a hash of the student id), e.g. 0/4 on the first of 4 machines")
     p = sub.add_parser("feedback", help="generate feedback for graded students")
     p.add_argument("assignment")
     p = sub.add_parser("export", help="export all grades to CSV")
@@ -373,10 +400,11 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "release":
         print("released:", ", ".join(release_all(api, args.assignments or None)))
     elif args.command in ("autograde", "grade"):
-        results = autograde_class(api, args.assignment, args.students, only_new=args.only_new)
+        results = autograde_class(api, args.assignment, args.students, only_new=args.only_new, shard=args.shard)
         print(format_report(results))
-        report = write_report(results, grading / "reports" / f"{args.assignment}.csv")
-        cells = write_cell_report(results, grading / "reports" / f"{args.assignment}_cells.csv")
+        stem = args.assignment + (f"_shard{args.shard[0]}of{args.shard[1]}" if args.shard else "")
+        report = write_report(results, grading / "reports" / f"{stem}.csv")
+        cells = write_cell_report(results, grading / "reports" / f"{stem}_cells.csv")
         print(f"report: {report}\nper test cell: {cells}")
         if args.command == "grade":
             generate_feedback(api, args.assignment, [r.student_id for r in results if r.status == "graded"])
