@@ -46,9 +46,11 @@ test: setup
 test-fast: setup
 	DGM_QUICK=1 $(BIN)/python -m pytest -m "not slow" --ignore=lectures --ignore=solutions $(PYTEST_ARGS)
 
-# Re-execute the lectures in full mode so the committed outputs are real results.
+# Re-execute the lectures in full mode so the committed outputs are real results. Headless: no
+# browser watches these kernels, and a widget built there can leave nbconvert waiting for a
+# reply that never comes (seen with lecture 03); the sliders appear when a student runs the cell.
 notebooks: setup
-	$(BIN)/jupyter nbconvert --to notebook --execute --inplace lectures/*.ipynb
+	DGM_HEADLESS=1 $(BIN)/jupyter nbconvert --to notebook --execute --inplace lectures/*.ipynb
 
 # Instructor commands (see README, "Instructor guide").
 release: setup
