@@ -33,6 +33,7 @@ from torch import nn
 
 from ._validate import as_float_tensor, make_generator, require_finite, require_int, require_real
 from .data.toy import grid_centres, ring_centres
+from .quick import progress_bar
 
 __all__ = [
     "PROTOCOL_N_SAMPLES",
@@ -247,8 +248,6 @@ def train_mnist_classifier(x, y, epochs: int = 10, seed: int = 0, batch_size: in
     DigitClassifier
         In evaluation mode.
     """
-    from .quick import progress_bar
-
     x = as_float_tensor(x, "x")
     if x.ndim < 2 or x.shape[0] == 0:
         raise ValueError(f"x must have shape (N, ...) with N >= 1, got {tuple(x.shape)}")

@@ -52,9 +52,8 @@ import torch.nn.functional as F
 from torch import nn
 from .quick import progress_bar
 
-from ._validate import as_float_tensor, require_finite, require_int, require_real
+from ._validate import as_float_tensor, as_generator, require_finite, require_int, require_real, standard_normal
 from .data.binarize import DynamicallyBinarized, _bernoulli, _uniform
-from ._validate import as_generator, standard_normal
 from .vi import (_kl_to_standard_normal, _reparameterise, elbo, iwae_bound, kl_diag_gaussian_standard_normal,
                  rsample_diag_gaussian)
 

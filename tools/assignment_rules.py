@@ -40,6 +40,7 @@ def updated(nb, assignment: str):
     last = nb.cells[-1]
     if last.get("metadata", {}).get("nbgrader", {}).get("grade_id") != CHECK_ID:
         last = nbformat.v4.new_code_cell()
+        last.id = CHECK_ID.replace("_", "-")  # stable: re-writing a notebook does not churn its ids
         last.metadata["nbgrader"] = {"grade": False, "grade_id": CHECK_ID, "locked": True,
                                      "schema_version": 3, "solution": False, "task": False}
         last.metadata["editable"] = False
