@@ -81,7 +81,7 @@ c.Autograde.sanitize_preprocessors = [
 #   The rules are in course_lib/autograde/rules.py, the one place the assignments' text and the
 #   students' check_answer_rules() read them from.
 c.Autograde.autograde_preprocessors = [
-    "nbgrader.preprocessors.Execute",
+    "course_lib.autograde.sandbox.SandboxedExecute",  # nbgrader's Execute, in a sandbox
     "nbgrader.preprocessors.IgnorePattern",
     "nbconvert.preprocessors.ClearMetadataPreprocessor",
     "nbgrader.preprocessors.LimitOutput",

@@ -9,20 +9,25 @@ Run from the course root (the folder holding ``nbgrader_config.py``)::
 or from Python with :func:`make_api`, :func:`release_all`, :func:`autograde_class`,
 :func:`generate_feedback` and :func:`export_grades`.
 
-Students are graded one at a time. A crash, a dead kernel or a timeout in one submission is
-recorded against that student, and the class goes on.
+Students are graded in sandboxed kernels, one or ``--workers N`` at a time, each into a private
+copy of the gradebook that one writer records. A crash, a dead kernel or a timeout in one
+submission is recorded against that student, and the class goes on.
 """
 from __future__ import annotations
 
 import argparse
+import copy
 import csv
 import glob
 import hashlib
+import multiprocessing
 import os
 import re
+import shutil
 import sys
 import tempfile
 import warnings
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
 
 import nbformat
@@ -30,7 +35,9 @@ from tqdm.auto import tqdm
 
 from .outcomes import TIMEOUT_ENAME, CellOutcome, cell_outcomes, knock_on_sources
 from .report import CellResult, StudentResult, format_report, write_cell_report, write_report
+from .gradebooks import copy_gradebook, grade_rows, merge_submission, sqlite_url
 from .safeguards import CourseGuard
+from .sandbox import warn_if_unsandboxed
 
 __all__ = [
     "StudentResult",
@@ -133,8 +140,14 @@ def parse_shard(text: str) -> tuple[int, int]:
 
 def autograde_class(api, assignment_id: str, students: list[str] | None = None,
                     progress: bool = True, only_new: bool = False,
-                    shard: tuple[int, int] | None = None) -> list[StudentResult]:
-    """Autograde every submitted student of ``assignment_id``, one at a time.
+                    shard: tuple[int, int] | None = None, workers: int = 1) -> list[StudentResult]:
+    """Autograde every submitted student of ``assignment_id``, ``workers`` at a time.
+
+    Each student's notebooks run in a sandboxed kernel (:mod:`.sandbox`) and are graded into a
+    private copy of the gradebook; this process, the only writer, checks the copy and records
+    the student in the course's gradebook (:mod:`.gradebooks`). So ``workers=N`` gives the
+    same scores, reports and feedback as ``workers=1``, and SQLite sees one writer. Without a
+    sandbox, students are graded one at a time (a warning says so).
 
     ``shard=(i, N)`` grades only the students with :func:`shard_of` ``== i``: N machines that
     share the submissions folder and one (PostgreSQL) gradebook grade a class together, each
@@ -142,13 +155,15 @@ def autograde_class(api, assignment_id: str, students: list[str] | None = None,
 
     A student whose grading fails (crashed kernel, no notebook, ...) is reported with
     ``status="failed"`` and the reason; the rest of the class is still graded. Timed-out cells
-    and every lost point are listed in each result. Solutions, the release, all submissions,
-    earlier students' autograded copies and the gradebook are verified after each student and
-    restored if the submission damaged them (see :class:`course_lib.autograde.safeguards.CourseGuard`).
+    and every lost point are listed in each result. Solutions, the release, all submissions and
+    earlier students' autograded copies are verified after each student and restored if
+    changed (see :class:`course_lib.autograde.safeguards.CourseGuard`).
 
     With ``only_new=True``, students whose autograded copy is newer than their submission are
     skipped (re-running after an interruption grades the rest).
     """
+    if workers < 1:
+        raise ValueError(f"workers must be at least 1, got {workers}")
     students = sorted(students if students is not None else api.get_submitted_students(assignment_id))
     if not students:
         raise RuntimeError(
@@ -160,32 +175,81 @@ def autograde_class(api, assignment_id: str, students: list[str] | None = None,
     _ensure_in_gradebook(api, assignment_id)
     if only_new:
         students = [s for s in students if not _is_graded(api, assignment_id, s)]
-    guard = CourseGuard(api.coursedir, Path(tempfile.mkdtemp(prefix="grading-backup-")))
-    results = []
-    bar = tqdm(students, desc=f"autograde {assignment_id}", unit="student", disable=not progress)
+    sandboxed = warn_if_unsandboxed()
+    if not sandboxed:
+        workers = 1
+    coursedir = api.coursedir
+    scratch = Path(tempfile.mkdtemp(prefix="grading-"))
+    guard = CourseGuard(coursedir, scratch / "backup", check_gradebook=not sandboxed)
+    template = scratch / "gradebook.template.db"
+    template_rows = grade_rows(copy_gradebook(coursedir.db_url, template, coursedir.course_id), coursedir.course_id)
+    results: dict[str, StudentResult] = {}
+    bar = tqdm(total=len(students), desc=f"autograde {assignment_id}", unit="student", disable=not progress)
+
+    def record(student: str, outcome: dict, private: Path | None) -> None:
+        """The one writer: verify, then copy the student's grades into the course's gradebook."""
+        repairs = [f"submission damaged the course: {r}" for r in guard.after_student(student)]
+        if outcome.get("success"):
+            others = {row for row in template_rows if row[:2] != ("grade", student)}
+            if grade_rows(sqlite_url(private), coursedir.course_id, exclude=student) != others:
+                repairs.append("grading changed the gradebook beyond this student's grades; not recorded")
+        if outcome.get("success") and not repairs:
+            merge_submission(sqlite_url(private), coursedir.db_url, assignment_id, student)
+            results[student] = _graded_result(api, assignment_id, student)
+            guard.protect(f"autograded/{student}", Path(_autograded_folder(api, assignment_id, student)))
+        else:
+            reasons = ([_failure_reason(outcome)] if not outcome.get("success") else []) + repairs
+            result = StudentResult(student, "failed", problems=reasons + _notebook_problems(api, assignment_id, student))
+            result.cells = [CellResult(nb, cell, 0.0, points, reasons[0])
+                            for nb, cell, points in _test_cells(api, assignment_id)]
+            result.max_score = sum(c.max_score for c in result.cells)
+            results[student] = result
+        if private is not None:
+            private.unlink(missing_ok=True)
+        bar.set_postfix_str(student)
+        bar.update()
+
     try:
-        for student in bar:
-            bar.set_postfix_str(student)
-            guard.before_student(student)
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")  # SQLAlchemy's session warnings from inside nbgrader
-                outcome = api.autograde(assignment_id, student, force=True, create=True)
-            repairs = guard.after_student(student)
-            if outcome.get("success") and not repairs:
-                result = _graded_result(api, assignment_id, student)
-                guard.protect(f"autograded/{student}", Path(_autograded_folder(api, assignment_id, student)))
-            else:
-                reasons = ([_failure_reason(outcome)] if not outcome.get("success") else []) + [
-                    f"submission damaged the course: {r}" for r in repairs]
-                problems = reasons + _notebook_problems(api, assignment_id, student)
-                result = StudentResult(student, "failed", problems=problems)
-                result.cells = [CellResult(nb, cell, 0.0, points, reasons[0])
-                                for nb, cell, points in _test_cells(api, assignment_id)]
-                result.max_score = sum(c.max_score for c in result.cells)
-            results.append(result)
+        jobs = [(api.config, assignment_id, student, template, scratch) for student in students]
+        if workers == 1:
+            for job in jobs:
+                guard.before_student(job[2])
+                record(job[2], *_grade_privately(*job))
+        else:
+            context = multiprocessing.get_context("spawn")
+            with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+                futures = {pool.submit(_grade_privately, *job): job for job in jobs}
+                for future in as_completed(futures):
+                    job = futures[future]
+                    try:
+                        outcome, private = future.result()
+                    except Exception as exc:  # the worker process itself failed, not the student's kernel
+                        outcome, private = {"success": False, "error": f"{type(exc).__name__}: {exc}"}, None
+                    record(job[2], outcome, private)
     finally:
+        bar.close()
         guard.close()
-    return results
+        shutil.rmtree(scratch, ignore_errors=True)
+    return [results[s] for s in students]
+
+
+def _grade_privately(config, assignment_id: str, student: str, template: Path, scratch: Path) -> tuple[dict, Path]:
+    """Autograde one student into a fresh copy of the gradebook ``template`` (runs in a worker
+    process when grading in parallel); returns nbgrader's outcome and the copy's path."""
+    from nbgrader.apps import NbGraderAPI
+    from nbgrader.coursedir import CourseDirectory
+    from traitlets.config import Config
+
+    _expose_environment_scripts()
+    private = Path(scratch) / f"gradebook.{hashlib.sha256(student.encode()).hexdigest()[:16]}.db"
+    shutil.copy(template, private)
+    config = Config(copy.deepcopy(config))
+    config.CourseDirectory.db_url = sqlite_url(private)
+    api = NbGraderAPI(coursedir=CourseDirectory(config=config), config=config)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # SQLAlchemy's session warnings from inside nbgrader
+        outcome = api.autograde(assignment_id, student, force=True, create=True)
+    return {key: outcome.get(key) for key in ("success", "error", "log")}, private
 
 
 def _autograded_folder(api, assignment_id: str, student: str) -> str:
@@ -372,6 +436,12 @@ def export_grades(api, path: str | os.PathLike) -> Path:
     return path
 
 
+def _positive_int(text: str) -> int:
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number of at least 1, got {text!r}")
+    return int(text)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="dgm-instructor", description=__doc__.split("\n\n")[0])
     parser.add_argument("--root", default=None, help="course root (default: found from the cwd)")
@@ -388,6 +458,8 @@ def main(argv: list[str] | None = None) -> int:
                        help="skip students whose autograded copy is newer than their submission")
         p.add_argument("--shard", type=parse_shard, default=None, metavar="i/N",
                        help="grade only shard i of N (a hash of the student id), e.g. 0/4 on the first of 4 machines")
+        p.add_argument("--workers", type=_positive_int, default=1, metavar="N",
+                       help="grade N students at a time (about one per CPU core; needs the sandbox)")
     p = sub.add_parser("feedback", help="generate feedback for graded students")
     p.add_argument("assignment")
     p = sub.add_parser("export", help="export all grades to CSV")
@@ -400,7 +472,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "release":
         print("released:", ", ".join(release_all(api, args.assignments or None)))
     elif args.command in ("autograde", "grade"):
-        results = autograde_class(api, args.assignment, args.students, only_new=args.only_new, shard=args.shard)
+        results = autograde_class(api, args.assignment, args.students, only_new=args.only_new, shard=args.shard,
+                                  workers=args.workers)
         print(format_report(results))
         stem = args.assignment + (f"_shard{args.shard[0]}of{args.shard[1]}" if args.shard else "")
         report = write_report(results, grading / "reports" / f"{stem}.csv")

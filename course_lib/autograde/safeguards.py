@@ -1,6 +1,9 @@
-"""Protecting the course while untrusted submissions run.
+"""Protecting the course while untrusted submissions run: backup and verify.
 
-Student code executes with the grader's permissions. Before a class is graded,
+Grading kernels normally run in a sandbox (:mod:`course_lib.autograde.sandbox`) that cannot
+see or change any of this; the guard stays on as a second line, and is the only one where
+the sandbox is unavailable, when student code executes with the grader's permissions.
+Before a class is graded,
 :class:`CourseGuard` copies the folders that must survive — solutions/, the release and every
 submission — and fingerprints them; before each student it copies the SQLite gradebook and
 records every other student's grades. After each student it checks all of that again and
@@ -13,6 +16,8 @@ import hashlib
 import shutil
 import sqlite3
 from pathlib import Path
+
+from .gradebooks import grade_rows
 
 __all__ = ["CourseGuard"]
 
@@ -33,9 +38,14 @@ class CourseGuard:
     coursedir : nbgrader.coursedir.CourseDirectory
     backup_dir : Path
         Where the copies go (kept after the run, for the instructor).
+    check_gradebook : bool
+        Also back up and verify the course's gradebook around each student. Only meaningful
+        when students are graded one at a time against it with unsandboxed kernels; otherwise
+        no student code can reach it, and other workers' or machines' writes would look like
+        tampering.
     """
 
-    def __init__(self, coursedir, backup_dir: Path):
+    def __init__(self, coursedir, backup_dir: Path, check_gradebook: bool = True):
         root = Path(coursedir.root)
         self.backup_dir = Path(backup_dir)
         self.trees = {name: root / getattr(coursedir, f"{name}_directory")
@@ -43,6 +53,7 @@ class CourseGuard:
         self.db_path = self._sqlite_path(coursedir.db_url)
         self.course_id = coursedir.course_id
         self.db_url = coursedir.db_url
+        self.check_gradebook = check_gradebook
         self._fingerprints: dict[str, dict[str, str]] = {}
         self._other_grades: set = set()
         if self.backup_dir.exists():
@@ -66,9 +77,11 @@ class CourseGuard:
 
     def before_student(self, student_id: str) -> None:
         """Copy the gradebook and remember everyone else's grades."""
+        if not self.check_gradebook:
+            return
         if self.db_path is not None and self.db_path.exists():
             shutil.copy2(self.db_path, self.backup_dir / "gradebook.before.db")
-        self._other_grades = self._grades(exclude=student_id)
+        self._other_grades = grade_rows(self.db_url, self.course_id, exclude=student_id)
 
     def after_student(self, student_id: str) -> list[str]:
         """Verify and repair; returns a description of every repair (empty when all is intact)."""
@@ -87,7 +100,7 @@ class CourseGuard:
             if changed or added:
                 repairs.append(f"{name}/ was modified ({len(changed)} changed or deleted, {len(added)} added "
                                f"files, e.g. {(changed + added)[0]}); restored from the backup")
-        problem = self._gradebook_problem(student_id)
+        problem = self._gradebook_problem(student_id) if self.check_gradebook else None
         if problem:
             if self.db_path is not None and (self.backup_dir / "gradebook.before.db").exists():
                 shutil.copy2(self.backup_dir / "gradebook.before.db", self.db_path)
@@ -111,30 +124,8 @@ class CourseGuard:
             except sqlite3.DatabaseError as exc:
                 return f"could not be read ({exc})"
         try:
-            if self._grades(exclude=student_id) != self._other_grades:
+            if grade_rows(self.db_url, self.course_id, exclude=student_id) != self._other_grades:
                 return "had its assignments or other students' grades changed"
         except Exception as exc:  # a damaged database raises from deep inside SQLAlchemy
             return f"could not be read ({type(exc).__name__}: {exc})"
         return None
-
-    def _grades(self, exclude: str) -> set:
-        """The assignments' recorded cells and every other student's grades, as a set of rows."""
-        from nbgrader.api import Gradebook
-
-        rows = set()
-        with Gradebook(self.db_url, self.course_id) as gb:
-            for assignment in gb.assignments:
-                for notebook in assignment.notebooks:
-                    for cell in notebook.source_cells:
-                        rows.add(("cell", assignment.name, notebook.name, cell.name, cell.checksum))
-                    for cell in notebook.grade_cells:
-                        rows.add(("points", assignment.name, notebook.name, cell.name, cell.max_score))
-            for student in gb.students:
-                if student.id == exclude:
-                    continue
-                for submission in student.submissions:
-                    for notebook in submission.notebooks:
-                        for grade in notebook.grades:
-                            rows.add((student.id, submission.assignment.name, notebook.name, grade.name,
-                                      grade.auto_score, grade.manual_score, grade.extra_credit))
-        return rows
