@@ -1,18 +1,22 @@
 """Hostile and broken submissions in one class: each costs its author points and nothing more.
 
-One class of a01 submissions is autograded once per module run (timeout 10 s per cell); the
-tests below read the results, the course folder, the report and the feedback.
+One class of a01 submissions is autograded once per module run (timeout 10 s per cell), in
+sandboxed kernels where bubblewrap works; the tests below read the results, the course folder,
+the report and the feedback. A second, small class is graded without the sandbox, as on a
+machine that lacks it, where backup-and-verify undoes the damage instead.
 """
 from __future__ import annotations
 
 import csv
 import html
+import os
 import re
+import socket
 
 import nbformat
 import pytest
 
-from course_lib.autograde import instructor
+from course_lib.autograde import instructor, sandbox
 from course_lib.autograde.report import write_cell_report
 
 from ._course import SOLUTIONS, grade_cells, read_notebooks, replace_cell, scratch_course, submit
@@ -39,6 +43,45 @@ def poisson_mle(k):
 """
 
 
+# Tries to read the reference answers, the gradebook and another student's work (and to score
+# full marks with it), to reach a server on the grader's loopback, and to leave a process
+# behind; prints what it got. With nothing read, its answer is wrong.
+SPY = """import pathlib, socket, subprocess
+root = pathlib.Path.cwd().parents[3]
+got = {}
+for rel in ("solutions/a01_probability_kde/a01_probability_kde.ipynb", "grading/gradebook.db",
+            "grading/submitted/correct/a01_probability_kde/a01_probability_kde.ipynb"):
+    try:
+        got[rel] = (root / rel).read_text(errors="replace")
+        print("SPY read", rel, len(got[rel]), "characters")
+    except OSError as exc:
+        print("SPY could not read", rel, type(exc).__name__)
+try:
+    socket.create_connection(("127.0.0.1", PORT), timeout=3).close()
+    print("SPY connected to the grader's loopback")
+except OSError as exc:
+    print("SPY network", type(exc).__name__)
+subprocess.Popen(["sleep", "4242.5"], start_new_session=True)
+def poisson_mle(k):
+    if got:  # would copy the reference answer out of what it read
+        return k.float().mean()
+    return k.float().mean() + 0.5
+"""
+
+
+def _sleepers() -> list[str]:
+    """Processes left running by the spy (their command line holds its marker)."""
+    found = []
+    for cmdline in os.listdir("/proc"):
+        try:
+            text = open(f"/proc/{cmdline}/cmdline", "rb").read().replace(b"\0", b" ").decode()
+        except OSError:
+            continue
+        if "4242.5" in text and "sleep" in text:
+            found.append(text)
+    return found
+
+
 def _without(nb, grade_id):
     nb = nbformat.from_dict(nb)
     nb.cells = [c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade_id") != grade_id]
@@ -59,7 +102,15 @@ def _prepend(nb, grade_id, code):
 
 
 @pytest.fixture(scope="module")
-def hostile(tmp_path_factory):
+def listener():
+    """A server on the grader's loopback that a sandboxed submission must not reach."""
+    server = socket.create_server(("127.0.0.1", 0))
+    yield server.getsockname()[1]
+    server.close()
+
+
+@pytest.fixture(scope="module")
+def hostile(tmp_path_factory, listener):
     root = scratch_course(tmp_path_factory.mktemp("hostile"))
     api = instructor.make_api(root, {"Execute": {"timeout": 10}})
     sol = read_notebooks(SOLUTIONS / A)[NB]
@@ -88,6 +139,7 @@ def hostile(tmp_path_factory):
         "killed": _prepend(sol, "poisson_mle", "import os, signal\nos.kill(os.getpid(), signal.SIGKILL)"),
         "oom": _prepend(sol, "poisson_mle", "blob = bytearray(64 * 2**30)"),
         "aaa_vandal": replace_cell(sol, "poisson_mle", VANDAL),
+        "spy": replace_cell(sol, "poisson_mle", SPY.replace("PORT", str(listener))),
     }
     for student, nb in submissions.items():
         submit(root, student, A, {NB: nb})
@@ -99,7 +151,17 @@ def hostile(tmp_path_factory):
     solutions_before = {p.relative_to(root): p.read_bytes() for p in (root / "solutions").rglob("*") if p.is_file()}
 
     results = {r.student_id: r for r in instructor.autograde_class(api, A, progress=False)}
-    return root, api, results, submitted_before, solutions_before
+    results_sleepers = _sleepers()
+    return root, api, results, submitted_before, solutions_before, results_sleepers
+
+
+def _spy_output(root) -> str:
+    graded = nbformat.read(root / "grading" / "autograded" / "spy" / A / NB, as_version=4)
+    return "".join(o.get("text", "") for c in graded.cells for o in c.get("outputs", []))
+
+
+sandboxed = pytest.mark.skipif(sandbox.sandbox_problem() is not None,
+                               reason=f"no sandbox here: {sandbox.sandbox_problem()}")
 
 
 def _score(hostile, student):
@@ -108,8 +170,8 @@ def _score(hostile, student):
 
 
 def test_class_finishes_and_correct_work_gets_full_marks(hostile):
-    root, _, results, _, _ = hostile
-    assert len(results) == 13
+    root, _, results, _, _, _ = hostile
+    assert len(results) == 14
     assert _score(hostile, "correct") == ("graded", FULL)
 
 
@@ -179,11 +241,78 @@ def test_a_memory_blow_up_is_stopped_by_the_kernel_limit(hostile):
     assert any("MemoryError" in p for p in r.problems) or any("NameError" in c.reason for c in r.cells)
 
 
-def test_vandalism_is_undone_and_reported(hostile):
-    root, _, results, submitted_before, solutions_before = hostile
+@sandboxed
+def test_the_vandal_changes_nothing_outside_its_folder(hostile):
+    """In the sandbox the course's files are not there to delete: untouched, not restored."""
+    root, _, results, submitted_before, solutions_before, _ = hostile
+    r = results["aaa_vandal"]
+    assert r.status == "graded" and not any("damaged" in p for p in r.problems), r.problems
+    lost = {c.cell for c in r.cells if c.score < c.max_score and not c.pending}
+    assert lost == {"test_poisson_mle", "test_poisson_mle_hidden"}, r.problems  # its own cell failed
+    for rel, content in {**submitted_before, **solutions_before}.items():
+        assert (root / rel).read_bytes() == content, f"{rel} was changed"
+    assert (root / "grading" / "gradebook.db").is_file()
+
+
+@sandboxed
+def test_a_spy_reads_no_solutions_gradebook_or_classmates_and_scores_its_own_answer(hostile):
+    root, _, results, *_ = hostile
+    out = _spy_output(root)
+    assert "SPY read" not in out and out.count("SPY could not read") == 3, out
+    r = results["spy"]
+    lost = {c.cell for c in r.cells if c.score < c.max_score and not c.pending}
+    assert r.status == "graded" and lost == {"test_poisson_mle", "test_poisson_mle_hidden"}, r.problems
+
+
+@sandboxed
+def test_a_spy_cannot_reach_the_network_or_leave_a_process_behind(hostile):
+    root, *_, sleepers = hostile
+    out = _spy_output(root)
+    assert "SPY network" in out and "connected" not in out, out
+    assert sleepers == [], sleepers
+    assert _sleepers() == []
+
+
+@pytest.fixture(scope="module")
+def unsandboxed(tmp_path_factory, listener):
+    """A vandal, the spy and a correct student graded as on a machine without bubblewrap."""
+    root = scratch_course(tmp_path_factory.mktemp("unsandboxed"))
+    api = instructor.make_api(root, {"Execute": {"timeout": 10}})
+    sol = read_notebooks(SOLUTIONS / A)[NB]
+    submit(root, "aaa_vandal", A, {NB: replace_cell(sol, "poisson_mle", VANDAL)})
+    submit(root, "correct", A, {NB: sol})
+    submit(root, "spy", A, {NB: replace_cell(sol, "poisson_mle", SPY.replace("PORT", str(listener)))})
+    before = {p.relative_to(root): p.read_bytes() for folder in ("solutions", "grading/submitted")
+              for p in (root / folder).rglob("*") if p.is_file()}
+    mp = pytest.MonkeyPatch()
+    mp.setenv("DGM_NO_SANDBOX", "1")
+    sandbox.sandbox_problem.cache_clear()
+    sandbox._warned.clear()
+    try:
+        with pytest.warns(RuntimeWarning, match="NOT SANDBOXED: DGM_NO_SANDBOX is set") as caught:
+            results = {r.student_id: r for r in instructor.autograde_class(api, A, progress=False, workers=2)}
+    finally:
+        mp.undo()
+        sandbox.sandbox_problem.cache_clear()
+        sandbox._warned.clear()
+        sleepers = _sleepers()
+        os.system("pkill -f 'sleep 4242.5'")
+    return root, results, before, [w for w in caught if "SANDBOXED" in str(w.message)], sleepers
+
+
+def test_without_the_sandbox_the_spy_gets_everything_so_its_probes_are_live(unsandboxed):
+    root, results, _, _, sleepers = unsandboxed
+    out = _spy_output(root)
+    assert out.count("SPY read") == 3 and "connected to the grader's loopback" in out, out
+    assert results["spy"].score == FULL and sleepers, "what the sandbox takes away"
+
+
+def test_without_the_sandbox_the_grader_warns_once_and_undoes_vandalism(unsandboxed):
+    root, results, before, warned, _ = unsandboxed
+    assert len(warned) == 1 and "one at a time" in str(warned[0].message)
     r = results["aaa_vandal"]
     assert r.status == "failed" and any("damaged the course" in p for p in r.problems), r.problems
-    for rel, content in {**submitted_before, **solutions_before}.items():
+    for rel, content in before.items():
         assert (root / rel).read_bytes() == content, f"{rel} was not restored"
     assert results["correct"].score == FULL  # graded after the vandal, from restored files
 
@@ -199,7 +328,7 @@ def test_per_cell_report_explains_every_lost_point(hostile, tmp_path):
 
 
 def test_grading_again_gives_identical_scores(hostile):
-    _, api, results, _, _ = hostile
+    _, api, results, _, _, _ = hostile
     students = ["correct", "tests_edited", "reference", "monkeypatch"]
     again = {r.student_id: r for r in instructor.autograde_class(api, A, students, progress=False)}
     for s in students:
@@ -207,14 +336,14 @@ def test_grading_again_gives_identical_scores(hostile):
 
 
 def test_rerun_with_only_new_grades_the_rest(hostile):
-    _, api, results, _, _ = hostile
+    _, api, results, _, _, _ = hostile
     failed = {s for s, r in results.items() if r.status == "failed"}
     rerun = instructor.autograde_class(api, A, progress=False, only_new=True)
     assert {r.student_id for r in rerun} == failed
 
 
 def test_feedback_shows_no_hidden_source_or_expected_values(hostile):
-    root, api, results, _, _ = hostile
+    root, api, results, _, _, _ = hostile
     graded = [s for s, r in results.items() if r.status == "graded"]
     instructor.generate_feedback(api, A, graded)
     secrets = set()
