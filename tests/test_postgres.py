@@ -1,6 +1,8 @@
 """The README's PostgreSQL gradebook, for real: a PostgreSQL server from Debian's packages in a
-temporary folder on the loopback address, a small class autograded against it and against the
-default SQLite gradebook, and the exported grades compared.
+temporary folder on the loopback address; a simulated class (tests/_simulated_class.py) graded
+with `dgm-instructor` against the default SQLite gradebook, against PostgreSQL with two
+workers, and against PostgreSQL by two shards at once (two processes, as two machines would);
+the exported grades and every cell's score and reason compared.
 
 Skipped (with the reason) where PostgreSQL's server programs or psycopg are missing; `.ci/run`
 installs both (Debian's ``postgresql``, and ``psycopg[binary]`` in the ``course`` extra: SQLAlchemy 2.1
@@ -15,19 +17,20 @@ import pwd
 import shutil
 import socket
 import subprocess
+import sys
 import tempfile
 from pathlib import Path
 
 import pytest
 
-from course_lib.autograde import instructor
 
-from ._a06_submissions import A06_SUBMISSIONS
-from ._course import SOLUTIONS, read_notebooks, replace_cell, scratch_course, submit
+from ._course import scratch_course
+from ._simulated_class import simulate_class
 
 pytestmark = pytest.mark.slow
 
-A = "a06_gans"
+A = "a01_probability_kde"
+N_STUDENTS = 6
 
 
 def _server_bin() -> Path | None:
@@ -80,48 +83,82 @@ def postgres(tmp_path_factory):
     try:
         import psycopg
 
-        with psycopg.connect(host="127.0.0.1", port=port, user="grader", dbname="postgres", autocommit=True) as con:
-            con.execute("CREATE DATABASE dgm")
-        yield f"postgresql://grader@127.0.0.1:{port}/dgm"
+        def database(name: str) -> str:
+            """The URL of database ``name`` on the server, created on first use."""
+            if name not in created:
+                with psycopg.connect(host="127.0.0.1", port=port, user="grader", dbname="postgres",
+                                     autocommit=True) as con:
+                    con.execute(f"CREATE DATABASE {name}")
+                created.add(name)
+            return f"postgresql://grader@127.0.0.1:{port}/{name}"
+
+        created: set[str] = set()
+        yield database
     finally:
         pg("pg_ctl", "-D", str(data), "-m", "fast", "-w", "stop")
         shutil.rmtree(folder, ignore_errors=True)
 
 
-def _grade_class(tmp: Path, db_url: str | None) -> tuple[list[list[str]], dict]:
-    """Release a06, submit a correct and a wrong notebook, autograde, export: the CSV rows."""
-    tmp.mkdir()
-    root = scratch_course(tmp)
-    overrides = {"Execute": {"timeout": 15}}
+def _course(tmp: Path, name: str, db_url: str | None) -> Path:
+    """A scratch course with the simulated class; the gradebook set in nbgrader_config.py as
+    the README says (the line an instructor adds)."""
+    (tmp / name).mkdir()
+    root = scratch_course(tmp / name)
+    simulate_class(root, A, N_STUDENTS, seed=5)
     if db_url is not None:
-        overrides["CourseDirectory"] = {"db_url": db_url}
-    api = instructor.make_api(root, overrides)
-    instructor.release_all(api, [A])
-    (name, solution), = read_notebooks(SOLUTIONS / A).items()
-    submit(root, "ann", A, {name: solution})
-    wrong = solution
-    for answer, source in A06_SUBMISSIONS[A, "wrong"][0]:
-        wrong = replace_cell(wrong, answer, source)
-    submit(root, "bob", A, {name: wrong})
-    results = {r.student_id: r for r in instructor.autograde_class(api, A, progress=False)}
-    path = instructor.export_grades(api, root / "grading" / "grades.csv")
-    with path.open() as f:
-        return list(csv.reader(f)), results
+        with (root / "nbgrader_config.py").open("a") as f:
+            f.write(f'\nc.CourseDirectory.db_url = "{db_url}"\n')
+    return root
 
 
-def test_a_postgresql_gradebook_gives_the_same_grades_as_sqlite(postgres, tmp_path):
-    rows_pg, results_pg = _grade_class(tmp_path / "pg", postgres)
-    rows_sqlite, results_sqlite = _grade_class(tmp_path / "sqlite", None)
-    assert rows_pg == rows_sqlite, (rows_pg, rows_sqlite)
-    assert [r[1] for r in rows_pg[1:]] == ["ann", "bob"]
-    for student in ("ann", "bob"):
-        pg, lite = results_pg[student], results_sqlite[student]
-        assert pg.status == lite.status == "graded", (pg.problems, lite.problems)
-        assert [(c.cell, c.score, c.reason) for c in pg.cells] == [(c.cell, c.score, c.reason) for c in lite.cells]
-    lost = {c.cell for c in results_pg["bob"].cells if c.score < c.max_score and not c.pending}
-    assert lost == A06_SUBMISSIONS[A, "wrong"][1]
-    # the grades really live in the server: read them back with psycopg
+def _cli(root: Path, *args: str) -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, "-m", "course_lib.autograde.instructor", "--root", str(root),
+                             "--timeout", "10", *args], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+
+
+def _finish(*processes: subprocess.Popen) -> None:
+    for p in processes:
+        out, _ = p.communicate(timeout=600)
+        assert p.returncode in (0, 1), out[-3000:]  # 1: some student failed (the crash), by design
+
+
+def _rows(path: Path) -> list[list[str]]:
+    with path.open(newline="") as f:
+        return list(csv.reader(f))
+
+
+def _cell_rows(root: Path) -> list[list[str]]:
+    """Every student's per-cell rows, from one report or from the shards' reports together."""
+    files = sorted((root / "grading" / "reports").glob(f"{A}*_cells.csv"))
+    rows = [row for path in files for row in _rows(path)[1:]]
+    return sorted(rows)
+
+
+def test_a_shared_postgresql_gradebook_gives_sqlites_grades_with_workers_and_shards(postgres, tmp_path):
+    # the reference: SQLite, one student at a time
+    sqlite = _course(tmp_path, "sqlite", None)
+    _finish(_cli(sqlite, "grade", A))
+    # PostgreSQL, two workers on one machine
+    pg_workers = _course(tmp_path, "pg_workers", postgres("workers"))
+    _finish(_cli(pg_workers, "grade", A, "--workers", "2"))
+    # PostgreSQL, two "machines" (processes) grading one shard each at the same time into one
+    # gradebook; then both export
+    pg_shards = _course(tmp_path, "pg_shards", postgres("shards"))
+    _finish(_cli(pg_shards, "release", A))  # record the assignment once, before the graders start
+    _finish(_cli(pg_shards, "grade", A, "--shard", "0/2"), _cli(pg_shards, "grade", A, "--shard", "1/2"))
+    _finish(_cli(pg_shards, "export"))
+
+    expected_grades = _rows(sqlite / "grading" / "grades.csv")
+    assert len(expected_grades) == N_STUDENTS + 1
+    assert _rows(pg_workers / "grading" / "grades.csv") == expected_grades
+    assert _rows(pg_shards / "grading" / "grades.csv") == expected_grades
+    expected_cells = _cell_rows(sqlite)
+    assert {row[0] for row in expected_cells} == {f"s{i:04d}" for i in range(N_STUDENTS)}
+    assert _cell_rows(pg_workers) == expected_cells
+    assert _cell_rows(pg_shards) == expected_cells
+    # the grades really live in the servers' databases: read them back with psycopg
     import psycopg
 
-    with psycopg.connect(postgres) as con:
-        assert con.execute("SELECT count(*) FROM grade").fetchone()[0] > 0
+    for db in ("workers", "shards"):
+        with psycopg.connect(postgres(db)) as con:
+            assert con.execute("SELECT count(DISTINCT student_id) FROM submitted_assignment").fetchone()[0] == N_STUDENTS
