@@ -43,8 +43,10 @@ def test_grade_command_on_three_submissions(tmp_path, capsys):
 
     # Two shards on the same folder grade the class again, each its own students, with the same
     # scores (grading is deterministic, so re-grading a shard is harmless), reports side by side.
+    # (the second with two workers: the same scores again)
     for i in (0, 1):
-        assert instructor.main(["--root", str(root), "--timeout", "10", "autograde", A, "--shard", f"{i}/2"]) == 0
+        assert instructor.main(["--root", str(root), "--timeout", "10", "autograde", A, "--shard", f"{i}/2",
+                                "--workers", str(1 + i)]) == 0
     sharded = {}
     for i in (0, 1):
         rows = list(csv.DictReader((root / "grading" / "reports" / f"{A}_shard{i}of2.csv").open()))
@@ -52,3 +54,10 @@ def test_grade_command_on_three_submissions(tmp_path, capsys):
         sharded.update({row["student_id"]: row for row in rows})
     assert sharded.keys() == report.keys()
     assert all(sharded[s]["score"] == report[s]["score"] for s in report)
+
+
+@pytest.mark.parametrize("bad", ["0", "-2", "two"])
+def test_workers_must_be_a_positive_whole_number(bad, capsys):
+    with pytest.raises(SystemExit):
+        instructor.main(["grade", A, "--workers", bad])
+    assert "expected a whole number of at least 1" in capsys.readouterr().err

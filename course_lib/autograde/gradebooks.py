@@ -15,9 +15,19 @@ The rows keep nbgrader's ids, so the result is the gradebook nbgrader would have
 """
 from __future__ import annotations
 
+import os
+import sys
 from pathlib import Path
 
-__all__ = ["copy_gradebook", "grade_rows", "merge_submission", "sqlite_url"]
+__all__ = ["copy_gradebook", "expose_environment_scripts", "grade_rows", "merge_submission", "sqlite_url"]
+
+
+def expose_environment_scripts() -> None:
+    """Put this interpreter's script folder on PATH: nbgrader runs ``alembic`` by name to
+    migrate the gradebook, which fails when the environment was never activated."""
+    scripts = os.path.dirname(sys.executable)
+    if scripts not in os.environ.get("PATH", "").split(os.pathsep):
+        os.environ["PATH"] = scripts + os.pathsep + os.environ.get("PATH", "")
 
 
 def sqlite_url(path: str | Path) -> str:
@@ -35,6 +45,7 @@ def copy_gradebook(source_url: str, target: Path, course_id: str) -> str:
     (nbgrader's schema); returns the copy's URL."""
     from nbgrader.api import Base, Gradebook
 
+    expose_environment_scripts()
     target = Path(target)
     target.unlink(missing_ok=True)
     url = sqlite_url(target)

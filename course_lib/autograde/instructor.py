@@ -35,7 +35,7 @@ from tqdm.auto import tqdm
 
 from .outcomes import TIMEOUT_ENAME, CellOutcome, cell_outcomes, knock_on_sources
 from .report import CellResult, StudentResult, format_report, write_cell_report, write_report
-from .gradebooks import copy_gradebook, grade_rows, merge_submission, sqlite_url
+from .gradebooks import copy_gradebook, expose_environment_scripts, grade_rows, merge_submission, sqlite_url
 from .safeguards import CourseGuard
 from .sandbox import warn_if_unsandboxed
 
@@ -88,18 +88,10 @@ def make_api(root: str | os.PathLike | None = None, overrides: dict | None = Non
     from nbgrader.apps import NbGraderAPI
     from nbgrader.coursedir import CourseDirectory
 
-    _expose_environment_scripts()
+    expose_environment_scripts()
     config = load_config(root, overrides)
     coursedir = CourseDirectory(config=config)
     return NbGraderAPI(coursedir=coursedir, config=config)
-
-
-def _expose_environment_scripts() -> None:
-    """Put this interpreter's script folder on PATH: nbgrader runs ``alembic`` by name to
-    migrate the gradebook, which fails when the environment was never activated."""
-    scripts = os.path.dirname(sys.executable)
-    if scripts not in os.environ.get("PATH", "").split(os.pathsep):
-        os.environ["PATH"] = scripts + os.pathsep + os.environ.get("PATH", "")
 
 
 def _check(result: dict, what: str) -> dict:
@@ -240,7 +232,7 @@ def _grade_privately(config, assignment_id: str, student: str, template: Path, s
     from nbgrader.coursedir import CourseDirectory
     from traitlets.config import Config
 
-    _expose_environment_scripts()
+    expose_environment_scripts()
     private = Path(scratch) / f"gradebook.{hashlib.sha256(student.encode()).hexdigest()[:16]}.db"
     shutil.copy(template, private)
     config = Config(copy.deepcopy(config))
