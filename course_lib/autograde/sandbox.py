@@ -61,6 +61,9 @@ def sandbox_problem() -> str | None:
     return None
 
 
+_warned: list[str] = []  # the problem, once it has been reported in this process
+
+
 def warn_if_unsandboxed() -> bool:
     """True when kernels are sandboxed; otherwise warn (once per process, on stderr) and False."""
     problem = sandbox_problem()
@@ -74,16 +77,15 @@ def warn_if_unsandboxed() -> bool:
     return problem is None
 
 
-_warned: list[str] = []
-
-
 def _namespace_args() -> list[str]:
     return ["--unshare-all", "--die-with-parent", "--hostname", "grading"]
 
 
-def _readable_folders() -> list[Path]:
+def _readable_folders(workdir: Path) -> list[Path]:
     """Host folders the kernel reads: the system, this Python (its prefixes and user site),
-    course_lib itself and the data folders named in the environment."""
+    course_lib itself and the data folders named in the environment — except any folder that
+    holds ``workdir``, which would show the whole course (e.g. a course kept under /opt, or
+    ``DGM_DATA_DIR`` set to the course root)."""
     import site
 
     import course_lib
@@ -93,7 +95,7 @@ def _readable_folders() -> list[Path]:
     folders.append(Path(site.getusersitepackages()))
     folders.append(Path(course_lib.__file__).parent)
     folders += [Path(os.environ[name]) for name in _ENV_FOLDERS if os.environ.get(name)]
-    return [f for f in folders if f.exists()]
+    return [f for f in folders if f.exists() and not workdir.is_relative_to(f.resolve())]
 
 
 def bwrap_args(workdir: Path, scratch: Path, private: Path) -> list[str]:
@@ -101,7 +103,7 @@ def bwrap_args(workdir: Path, scratch: Path, private: Path) -> list[str]:
     ``workdir``, sees ``scratch`` (a copy of ``workdir``) in its place, and talks through
     sockets in ``private``."""
     args = ["bwrap", *_namespace_args()]
-    for folder in _readable_folders():
+    for folder in _readable_folders(workdir):
         if folder.is_symlink():  # /bin -> usr/bin on merged-/usr systems
             args += ["--symlink", os.readlink(folder), str(folder)]
         else:
