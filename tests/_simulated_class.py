@@ -75,3 +75,9 @@ def simulate_class(root: Path, assignment: str, n: int, seed: int = 0) -> dict[s
         submit(root, student, assignment, {name: nb})
         kinds[student] = kind
     return kinds
+
+
+def submit_hostile(root: Path, assignment: str, student: str, hostile: str) -> None:
+    """Submit one student whose first answer cell is preceded by ``HOSTILE[hostile]``."""
+    (name, solution), = read_notebooks(SOLUTIONS / assignment).items()
+    submit(root, student, assignment, {name: _prepend(solution, HOSTILE[hostile])})

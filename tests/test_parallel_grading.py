@@ -16,7 +16,7 @@ from course_lib.autograde import instructor, sandbox
 from course_lib.autograde.report import write_cell_report, write_report
 
 from ._course import scratch_course
-from ._simulated_class import simulate_class
+from ._simulated_class import simulate_class, submit_hostile
 
 pytestmark = [pytest.mark.slow,
               pytest.mark.skipif(sandbox.sandbox_problem() is not None,
@@ -28,6 +28,9 @@ N_STUDENTS = 8
 def _grade(tmp_path_factory, name: str, workers: int):
     root = scratch_course(tmp_path_factory.mktemp(name))
     kinds = simulate_class(root, A, N_STUDENTS, seed=3)
+    for hostile in ("crash", "loop"):  # besides the class's vandal
+        submit_hostile(root, A, f"x_{hostile}", hostile)
+        kinds[f"x_{hostile}"] = f"hostile:{hostile}"
     api = instructor.make_api(root, {"Execute": {"timeout": 10}})
     results = instructor.autograde_class(api, A, progress=False, workers=workers)
     instructor.generate_feedback(api, A, [r.student_id for r in results if r.status == "graded"])
@@ -75,7 +78,9 @@ def test_two_workers_give_the_same_scores_reasons_and_reports(one_worker, two_wo
         assert _rows(write(results2, tmp_path / "2.csv")) == _rows(write(results1, tmp_path / "1.csv"))
     by_kind = {kinds[r.student_id]: r for r in results1}
     assert by_kind["correct"].score == by_kind["slow"].score == 27  # 3 written points await the grader
-    assert by_kind["hostile:crash"].status == "failed" if "hostile:crash" in by_kind else True
+    assert by_kind["hostile:crash"].status == "failed" and "DeadKernelError" in by_kind["hostile:crash"].problems[0]
+    loop = by_kind["hostile:loop"]  # its first answer times out; the rest is graded
+    assert loop.status == "graded" and any("took longer than 10 s" in c.reason for c in loop.cells)
 
 
 def test_two_workers_give_the_same_gradebook_and_feedback(one_worker, two_workers, tmp_path):
@@ -83,7 +88,7 @@ def test_two_workers_give_the_same_gradebook_and_feedback(one_worker, two_worker
     root2, api2, _, _ = two_workers
     grades1 = _rows(instructor.export_grades(api1, tmp_path / "1.csv"))
     assert _rows(instructor.export_grades(api2, tmp_path / "2.csv")) == grades1
-    assert [row[1] for row in grades1[1:]] == sorted(kinds)
+    assert [row[1] for row in grades1[1:]] == sorted(kinds)  # the crashed student too, with 0
     for r in results:
         if r.status == "graded":
             assert _feedback_text(root2, r.student_id) == _feedback_text(root1, r.student_id), r.student_id

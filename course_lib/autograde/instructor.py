@@ -179,14 +179,15 @@ def autograde_class(api, assignment_id: str, students: list[str] | None = None,
     bar = tqdm(total=len(students), desc=f"autograde {assignment_id}", unit="student", disable=not progress)
 
     def record(student: str, outcome: dict, private: Path | None) -> None:
-        """The one writer: verify, then copy the student's grades into the course's gradebook."""
+        """The one writer: verify, then copy what nbgrader wrote for the student (scores, or the
+        bare submission of a failed run) into the course's gradebook."""
         repairs = [f"submission damaged the course: {r}" for r in guard.after_student(student)]
-        if outcome.get("success"):
-            others = {row for row in template_rows if row[:2] != ("grade", student)}
-            if grade_rows(sqlite_url(private), coursedir.course_id, exclude=student) != others:
-                repairs.append("grading changed the gradebook beyond this student's grades; not recorded")
-        if outcome.get("success") and not repairs:
+        others = {row for row in template_rows if row[:2] != ("grade", student)}
+        if private is not None and grade_rows(sqlite_url(private), coursedir.course_id, exclude=student) != others:
+            repairs.append("grading changed the gradebook beyond this student's grades; not recorded")
+        if private is not None and not repairs:
             merge_submission(sqlite_url(private), coursedir.db_url, assignment_id, student)
+        if outcome.get("success") and not repairs:
             results[student] = _graded_result(api, assignment_id, student)
             guard.protect(f"autograded/{student}", Path(_autograded_folder(api, assignment_id, student)))
         else:

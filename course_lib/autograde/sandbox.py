@@ -23,6 +23,7 @@ after the fact.
 from __future__ import annotations
 
 import functools
+import glob
 import os
 import shutil
 import subprocess
@@ -34,11 +35,12 @@ from pathlib import Path
 from jupyter_client.manager import AsyncKernelManager
 from nbgrader.preprocessors import Execute
 
+from ..data.idx import CACHE_DIR_ENV, DATA_DIR_ENV, cache_root
+
 __all__ = ["SandboxedKernelManager", "SandboxedExecute", "sandbox_problem", "warn_if_unsandboxed"]
 
 # System folders every process needs, read-only (those missing on this machine are skipped).
 _SYSTEM = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/etc", "/opt", "/sys")
-_ENV_FOLDERS = ("DGM_DATA_DIR", "DGM_CACHE_DIR")
 _PROBE_TIMEOUT_S = 20
 
 
@@ -94,7 +96,9 @@ def _readable_folders(workdir: Path) -> list[Path]:
     folders += [Path(p) for p in {sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix}]
     folders.append(Path(site.getusersitepackages()))
     folders.append(Path(course_lib.__file__).parent)
-    folders += [Path(os.environ[name]) for name in _ENV_FOLDERS if os.environ.get(name)]
+    if os.environ.get(DATA_DIR_ENV):
+        folders.append(Path(os.environ[DATA_DIR_ENV]).expanduser())
+    folders.append(cache_root())
     return [f for f in folders if f.exists() and not workdir.is_relative_to(f.resolve())]
 
 
@@ -115,6 +119,8 @@ def bwrap_args(workdir: Path, scratch: Path, private: Path) -> list[str]:
     # which ipykernel would take for "the grader has exited"; --die-with-parent covers that.
     args += ["--unsetenv", "JPY_PARENT_PID",
              "--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp", "--dir", "/tmp/home",
+             # NVIDIA's device files, where a GPU grading server has them (--dev is a bare /dev)
+             *[arg for device in sorted(glob.glob("/dev/nvidia*")) for arg in ("--dev-bind", device, device)],
              "--bind", str(private), str(private),
              "--bind", str(scratch), str(workdir), "--chdir", str(workdir)]
     return args
@@ -147,7 +153,9 @@ class SandboxedKernelManager(AsyncKernelManager):
         shutil.copytree(workdir, scratch, symlinks=True)
         env = dict(kw.get("env") or os.environ)
         env.update(HOME="/tmp/home", IPYTHONDIR="/tmp/home/.ipython", MPLCONFIGDIR="/tmp/home/.mpl",
-                   XDG_CACHE_HOME="/tmp/home/.cache", JUPYTER_RUNTIME_DIR=str(self._private))
+                   XDG_CACHE_HOME="/tmp/home/.cache", JUPYTER_RUNTIME_DIR=str(self._private),
+                   # the grader's data cache, read-only, wherever the new HOME would move it
+                   **{CACHE_DIR_ENV: str(cache_root())})
         # stdout: ipykernel prints a "Ctrl-C will not work" note there when it has no parent pid;
         # the grader reads the kernel's output through its sockets, not its stdout.
         kw = {**kw, "env": env, "cwd": str(self._private), "stdout": subprocess.DEVNULL}

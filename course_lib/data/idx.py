@@ -237,9 +237,13 @@ def _check_dir(value, name: str) -> Path | None:
     return Path(value).expanduser()
 
 
+def cache_root() -> Path:
+    """The download cache: ``$DGM_CACHE_DIR``, else ``~/.cache/dgm-course``."""
+    return Path(os.environ.get(CACHE_DIR_ENV) or _DEFAULT_CACHE).expanduser()
+
+
 def _cache_dir(kind: str) -> Path:
-    root = os.environ.get(CACHE_DIR_ENV) or _DEFAULT_CACHE
-    return Path(root).expanduser() / kind
+    return cache_root() / kind
 
 
 def _search_dirs(kind: str, data_dir: Path | None) -> list[tuple[Path, str]]:
