@@ -1,17 +1,20 @@
-"""Wall-clock time to autograde a class: N copies of one assignment's reference solution.
+"""Wall-clock time to autograde a simulated class with 1 and with N workers, side by side.
 
-    python benchmarks/bench_grading.py                       # 30 students, a01
-    python benchmarks/bench_grading.py --students 10 --assignment a02_mmd
+    python benchmarks/bench_grading.py                          # 200 students of a01, 1 and 2 workers
+    python benchmarks/bench_grading.py --students 20 --workers 1 2
 
-Runs on a scratch copy of the course (nothing in grading/ is touched) and prints the machine,
-the total time, the time per student and the score check.
+The class comes from tests/_simulated_class.py (seeded: correct, wrong, slow and hostile
+students, the hostile ones including an endless loop that runs into the cell timeout). Each
+worker count grades its own scratch copy of the course (nothing in grading/ is touched), in
+sandboxed kernels with one thread each. Prints the machine, the load average before and after
+each run, wall time, students per minute, the speed-up over one worker, whether every run gave
+the same grades, and a projection for a bigger server (a projection, not a measurement).
 """
 from __future__ import annotations
 
 import argparse
 import os
 import platform
-import shutil
 import sys
 import tempfile
 import time
@@ -20,33 +23,77 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from course_lib.autograde import instructor  # noqa: E402
+from course_lib.autograde import instructor, sandbox  # noqa: E402
+from tests._course import scratch_course  # noqa: E402
+from tests._simulated_class import simulate_class  # noqa: E402
+
+
+def _load() -> str:
+    return "/".join(f"{x:.2f}" for x in os.getloadavg())
+
+
+def grade(students: int, assignment: str, workers: int, seed: int) -> tuple[float, list, dict, str, str]:
+    with tempfile.TemporaryDirectory() as tmp:
+        root = scratch_course(Path(tmp))
+        kinds = simulate_class(root, assignment, students, seed=seed)
+        api = instructor.make_api(root)
+        instructor.release_all(api, [assignment])
+        load_before = _load()
+        start = time.perf_counter()
+        results = instructor.autograde_class(api, assignment, progress=False, workers=workers)
+        elapsed = time.perf_counter() - start
+        load_after = _load()
+    return elapsed, results, kinds, load_before, load_after
+
+
+def _grades(results) -> dict[str, tuple]:
+    return {r.student_id: (r.status, r.score) for r in results}
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--students", type=int, default=30)
+    parser.add_argument("--students", type=int, default=200)
     parser.add_argument("--assignment", default="a01_probability_kde")
+    parser.add_argument("--workers", type=int, nargs="+", default=[1, 2])
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--project-cores", type=int, default=16)
     args = parser.parse_args()
 
-    with tempfile.TemporaryDirectory() as tmp:
-        root = Path(tmp) / "course"
-        root.mkdir()
-        shutil.copy(REPO / "nbgrader_config.py", root)
-        for folder in ("solutions", "assignments"):
-            shutil.copytree(REPO / folder, root / folder)
-        for i in range(args.students):
-            dest = root / "grading" / "submitted" / f"student{i:03d}" / args.assignment
-            shutil.copytree(REPO / "solutions" / args.assignment, dest)
-        api = instructor.make_api(root)
-        instructor.release_all(api, [args.assignment])
-        start = time.perf_counter()
-        results = instructor.autograde_class(api, args.assignment, progress=False)
-        elapsed = time.perf_counter() - start
-    full = sum(r.status == "graded" and r.score == r.max_score for r in results)
-    print(f"machine: {platform.platform()}, {os.cpu_count()} CPUs, Python {platform.python_version()}")
-    print(f"autograded {len(results)} copies of {args.assignment} in {elapsed:.1f} s "
-          f"({elapsed / len(results):.2f} s per student); {full}/{len(results)} with full marks")
+    problem = sandbox.sandbox_problem()
+    print(f"machine: {platform.platform()}, {os.cpu_count()} CPUs, Python {platform.python_version()}; "
+          f"kernels {'sandboxed (bubblewrap)' if problem is None else 'NOT sandboxed: ' + problem}")
+    runs, by_cell = {}, {}
+    for workers in args.workers:
+        elapsed, grades, kinds, before, after = grade(args.students, args.assignment, workers, args.seed)
+        runs[workers] = (elapsed, _grades(grades))
+        by_cell[workers] = {r.student_id: {c.cell: (c.score, c.reason) for c in r.cells} for r in grades}
+        print(f"workers={workers}: {len(grades)} students of {args.assignment} in {elapsed:.0f} s "
+              f"({60 * len(grades) / elapsed:.1f} students/min, {elapsed / len(grades):.2f} s each); "
+              f"load average (1/5/15 min) before {before}, after {after}", flush=True)
+    counts = {k: sum(1 for v in kinds.values() if v.split(":")[0] == k) for k in ("correct", "wrong", "slow", "hostile")}
+    print("class:", ", ".join(f"{n} {k}" for k, n in counts.items()))
+    first = min(runs)
+    same = all(grades == runs[first][1] for _, grades in runs.values())
+    print(f"same grades in every run: {same}")
+    for workers, (_, grades) in sorted(runs.items()):
+        for student in sorted(s for s in grades if grades[s] != runs[first][1][s]):
+            cells = {c for c in by_cell[workers][student] if by_cell[workers][student][c] != by_cell[first][student][c]}
+            print(f"  {student} ({kinds[student]}): {runs[first][1][student]} with {first} worker(s), "
+                  f"{grades[student]} with {workers}; cells:",
+                  "; ".join(f"{c}: {by_cell[first][student][c]} vs {by_cell[workers][student][c]}" for c in sorted(cells)))
+    for workers, (elapsed, _) in sorted(runs.items()):
+        if workers != first:
+            speedup = runs[first][0] / elapsed
+            print(f"speed-up of {workers} workers over {first}: {speedup:.2f}x "
+                  f"(parallel efficiency {speedup / (workers / first):.0%})")
+    top = max(runs)
+    if top > first:
+        efficiency = (runs[first][0] / runs[top][0]) / (top / first)
+        per_student = runs[first][0] / args.students
+        cores = args.project_cores
+        print(f"projection (not measured): {cores} workers on a {cores}-core server at the efficiency measured "
+              f"here with {top} ({efficiency:.0%}) grade {60 * cores * efficiency / per_student:.0f} students/min, "
+              f"a class of 300 in {300 * per_student / (cores * efficiency) / 60:.1f} min")
 
 
 if __name__ == "__main__":
