@@ -106,7 +106,9 @@ def bwrap_args(workdir: Path, scratch: Path, private: Path) -> list[str]:
     """The ``bwrap`` command line (up to the kernel command) for a kernel that runs in
     ``workdir``, sees ``scratch`` (a copy of ``workdir``) in its place, and talks through
     sockets in ``private``."""
-    args = ["bwrap", *_namespace_args()]
+    # /tmp first: binds made before it would be hidden under the tmpfs (a virtual environment
+    # under /tmp, as in a CI checkout)
+    args = ["bwrap", *_namespace_args(), "--tmpfs", "/tmp", "--dir", "/tmp/home"]
     for folder in _readable_folders(workdir):
         if folder.is_symlink():  # /bin -> usr/bin on merged-/usr systems
             args += ["--symlink", os.readlink(folder), str(folder)]
@@ -118,7 +120,7 @@ def bwrap_args(workdir: Path, scratch: Path, private: Path) -> list[str]:
     # No JPY_PARENT_PID: inside its PID namespace the kernel's parent is bwrap's init (pid 1),
     # which ipykernel would take for "the grader has exited"; --die-with-parent covers that.
     args += ["--unsetenv", "JPY_PARENT_PID",
-             "--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp", "--dir", "/tmp/home",
+             "--proc", "/proc", "--dev", "/dev",
              # NVIDIA's device files, where a GPU grading server has them (--dev is a bare /dev)
              *[arg for device in sorted(glob.glob("/dev/nvidia*")) for arg in ("--dev-bind", device, device)],
              "--bind", str(private), str(private),
