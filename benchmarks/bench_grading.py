@@ -73,14 +73,16 @@ def main() -> None:
     counts = {k: sum(1 for v in kinds.values() if v.split(":")[0] == k) for k in ("correct", "wrong", "slow", "hostile")}
     print("class:", ", ".join(f"{n} {k}" for k, n in counts.items()))
     first = min(runs)
-    same = all(grades == runs[first][1] for _, grades in runs.values())
-    print(f"same grades in every run: {same}")
-    for workers, (_, grades) in sorted(runs.items()):
-        for student in sorted(s for s in grades if grades[s] != runs[first][1][s]):
-            cells = {c for c in by_cell[workers][student] if by_cell[workers][student][c] != by_cell[first][student][c]}
+    same = all(by_cell[w] == by_cell[first] and runs[w][1] == runs[first][1] for w in runs)
+    print(f"same statuses, per-cell scores and reasons in every run: {same}")
+    for workers, cells in sorted(by_cell.items()):
+        for student in sorted(s for s in cells
+                              if cells[s] != by_cell[first][s] or runs[workers][1][s] != runs[first][1][s]):
+            differing = sorted(c for c in cells[student] | by_cell[first][student]
+                               if cells[student].get(c) != by_cell[first][student].get(c))
             print(f"  {student} ({kinds[student]}): {runs[first][1][student]} with {first} worker(s), "
-                  f"{grades[student]} with {workers}; cells:",
-                  "; ".join(f"{c}: {by_cell[first][student][c]} vs {by_cell[workers][student][c]}" for c in sorted(cells)))
+                  f"{runs[workers][1][student]} with {workers}; cells:",
+                  "; ".join(f"{c}: {by_cell[first][student].get(c)} vs {cells[student].get(c)}" for c in differing))
     for workers, (elapsed, _) in sorted(runs.items()):
         if workers != first:
             speedup = runs[first][0] / elapsed
