@@ -1,4 +1,4 @@
-"""The sandbox's command line and its fallback, without starting kernels (tests/test_hostile.py
+"""The sandbox's command line, its fallback and its clean-up (tests/test_hostile.py
 grades hostile submissions in it)."""
 from __future__ import annotations
 
@@ -58,3 +58,33 @@ def test_the_warning_is_loud_and_given_once(fresh, capsys):
     assert "GRADING KERNELS ARE NOT SANDBOXED" in capsys.readouterr().err
     assert sandbox.warn_if_unsandboxed() is False  # no second warning
     assert capsys.readouterr().err == ""
+
+
+@pytest.mark.skipif(sandbox.sandbox_problem() is not None, reason="needs bubblewrap")
+def test_a_dead_kernel_leaves_no_private_folder(tmp_path):
+    """A submission that kills its kernel (os._exit) must not leave its sockets and its scratch
+    copy behind: nbclient then calls only cleanup_resources(), not shutdown_kernel()."""
+    import asyncio
+
+    (tmp_path / "answer.ipynb").write_text("{}")
+
+    async def crash_and_clean() -> tuple:
+        km = sandbox.SandboxedKernelManager(kernel_name="python3")
+        await km.start_kernel(cwd=str(tmp_path))
+        private = km._private
+        kc = km.client()
+        kc.start_channels()
+        await kc.wait_for_ready(timeout=60)
+        kc.execute("import os; os._exit(1)")
+        for _ in range(200):
+            if not await km.is_alive():
+                break
+            await asyncio.sleep(0.05)
+        alive = await km.is_alive()
+        kc.stop_channels()
+        await km.cleanup_resources()
+        return private, alive
+
+    private, alive = asyncio.run(crash_and_clean())
+    assert not alive
+    assert private is not None and not private.exists(), sorted(private.rglob("*"))

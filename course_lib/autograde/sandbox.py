@@ -164,10 +164,15 @@ class SandboxedKernelManager(AsyncKernelManager):
         return await super()._async_launch_kernel(bwrap_args(workdir, scratch, self._private) + list(kernel_cmd), **kw)
 
     async def _async_cleanup_resources(self, restart: bool = False) -> None:
+        """Also remove the private folder (sockets, the scratch copy of the student's folder)."""
         await super()._async_cleanup_resources(restart=restart)
         if self._private is not None and not restart:
             shutil.rmtree(self._private, ignore_errors=True)
             self._private = None
+
+    # AsyncKernelManager binds cleanup_resources to the base class's coroutine, not to the
+    # override above; nbclient calls it directly when the kernel has died (a crashing student).
+    cleanup_resources = _async_cleanup_resources
 
 
 class SandboxedExecute(Execute):
