@@ -17,6 +17,8 @@ show its name and hint without its expected values. The last cell of every assig
 """
 from __future__ import annotations
 
+import os
+import sys
 from typing import Iterable, Sequence
 
 import numpy as np
@@ -86,6 +88,24 @@ def _install_notebook_display() -> None:
 
 
 _install_notebook_display()
+
+
+def _validate_stderr_as_the_grader_does() -> None:
+    """While nbgrader validates a notebook, send Python's stderr to stdout.
+
+    nbgrader's Validate button (``nbgrader validate``) counts any text on stderr in a test cell
+    as a failed test, so a correct answer that triggers a ``UserWarning`` would be reported as
+    failing. The autograder keeps such text as ordinary output and gives the points
+    (:mod:`course_lib.autograde.outcomes`); this makes Validate agree with it. nbgrader sets
+    ``NBGRADER_VALIDATING=1`` in the kernel's environment only while validating, and every
+    assignment's set-up cell imports this module, so nothing changes anywhere else. An error
+    (a failed check) is not stderr text: it still fails.
+    """
+    if os.environ.get("NBGRADER_VALIDATING") == "1":
+        sys.stderr = sys.stdout
+
+
+_validate_stderr_as_the_grader_does()
 
 
 def parse_message(message: str) -> tuple[str, str, str | None]:

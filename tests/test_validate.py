@@ -1,10 +1,12 @@
 """`nbgrader validate` — the check students run before submitting — on every assignment:
 the reference solution passes; the untouched release reports failing cells without crashing."""
+import nbformat
 import pytest
 
 from course_lib.autograde import instructor
 
-from ._course import REPO, assignment_ids
+from ._course import REPO, assignment_ids, read_notebooks, replace_cell
+from ._submissions import SUBMISSIONS
 
 pytestmark = pytest.mark.slow
 
@@ -30,3 +32,18 @@ def test_untouched_release_reports_failures(assignment):
         assert result["failed"] and all("NotImplementedError" in f["raw_error"] or
                                         "You did not provide a response" in f.get("error", f["raw_error"])
                                         for f in result["failed"])
+
+
+@pytest.mark.parametrize("assignment", [a for a in assignment_ids() if (a, "different") in SUBMISSIONS])
+def test_correct_answers_written_differently_validate(assignment, tmp_path):
+    """The "different" student (loops, other formulas, float32, answers that print a
+    UserWarning) scores full marks when autograded (tests/test_pipeline.py); Validate, which
+    counts stderr text as a failure, must not tell them otherwise."""
+    answers, lost = SUBMISSIONS[(assignment, "different")]
+    assert not lost
+    for name, nb in read_notebooks(REPO / "solutions" / assignment).items():
+        for answer, source in answers:
+            nb = replace_cell(nb, answer, source)
+        path = tmp_path / name
+        nbformat.write(nb, path)
+        assert _validator().validate(str(path)) == {}, path
