@@ -6,9 +6,10 @@
 The class comes from tests/_simulated_class.py (seeded: correct, wrong, slow and hostile
 students, the hostile ones including an endless loop that runs into the cell timeout). Each
 worker count grades its own scratch copy of the course (nothing in grading/ is touched), in
-sandboxed kernels with one thread each. Prints the machine, the load average before and after
-each run, wall time, students per minute, the speed-up over one worker, whether every run gave
-the same grades, and a projection for a bigger server (a projection, not a measurement).
+sandboxed kernels with one thread each, then its feedback is rendered with as many workers.
+Prints the machine, the load average before and after each run, wall times, students per
+minute, the speed-up over one worker, whether every run gave the same grades (naming every
+differing cell), and a projection for a bigger server (a projection, not a measurement).
 """
 from __future__ import annotations
 
@@ -32,7 +33,9 @@ def _load() -> str:
     return "/".join(f"{x:.2f}" for x in os.getloadavg())
 
 
-def grade(students: int, assignment: str, workers: int, seed: int) -> tuple[float, list, dict, str, str]:
+def grade(students: int, assignment: str, workers: int, seed: int) -> tuple[float, float, list, dict, str, str]:
+    """Autograde a simulated class, then render its feedback, ``workers`` at a time; returns both
+    wall times, the results, the students' kinds and the load before and after."""
     with tempfile.TemporaryDirectory() as tmp:
         root = scratch_course(Path(tmp))
         kinds = simulate_class(root, assignment, students, seed=seed)
@@ -42,8 +45,12 @@ def grade(students: int, assignment: str, workers: int, seed: int) -> tuple[floa
         start = time.perf_counter()
         results = instructor.autograde_class(api, assignment, progress=False, workers=workers)
         elapsed = time.perf_counter() - start
+        start = time.perf_counter()
+        instructor.generate_feedback(api, assignment, [r.student_id for r in results if r.status == "graded"],
+                                     workers=workers)
+        feedback_s = time.perf_counter() - start
         load_after = _load()
-    return elapsed, results, kinds, load_before, load_after
+    return elapsed, feedback_s, results, kinds, load_before, load_after
 
 
 def _grades(results) -> dict[str, tuple]:
@@ -64,11 +71,13 @@ def main() -> None:
           f"kernels {'sandboxed (bubblewrap)' if problem is None else 'NOT sandboxed: ' + problem}")
     runs, by_cell = {}, {}
     for workers in args.workers:
-        elapsed, grades, kinds, before, after = grade(args.students, args.assignment, workers, args.seed)
+        elapsed, feedback_s, grades, kinds, before, after = grade(args.students, args.assignment, workers, args.seed)
         runs[workers] = (elapsed, _grades(grades))
         by_cell[workers] = {r.student_id: {c.cell: (c.score, c.reason) for c in r.cells} for r in grades}
-        print(f"workers={workers}: {len(grades)} students of {args.assignment} in {elapsed:.0f} s "
-              f"({60 * len(grades) / elapsed:.1f} students/min, {elapsed / len(grades):.2f} s each); "
+        graded = sum(r.status == "graded" for r in grades)
+        print(f"workers={workers}: {len(grades)} students of {args.assignment} autograded in {elapsed:.0f} s "
+              f"({60 * len(grades) / elapsed:.1f} students/min, {elapsed / len(grades):.2f} s each), "
+              f"feedback for the {graded} graded in {feedback_s:.0f} s ({feedback_s / max(graded, 1):.2f} s each); "
               f"load average (1/5/15 min) before {before}, after {after}", flush=True)
     counts = {k: sum(1 for v in kinds.values() if v.split(":")[0] == k) for k in ("correct", "wrong", "slow", "hostile")}
     print("class:", ", ".join(f"{n} {k}" for k, n in counts.items()))

@@ -1,8 +1,8 @@
 """Parallel and sharded autograding: the same grades, reports and feedback as one at a time.
 
 A simulated class of a01 (tests/_simulated_class.py: correct, wrong, slow and hostile students)
-is submitted to two identical scratch courses; one is graded with one worker, the other with
-two. Then shards and re-runs are graded into the first. Needs the sandbox (without it, the
+is submitted to two identical scratch courses; one is graded (and its feedback rendered) with
+one worker, the other with two. Then shards and re-runs are graded into the first. Needs the sandbox (without it, the
 grader falls back to one student at a time, which tests/test_hostile.py covers).
 """
 from __future__ import annotations
@@ -33,7 +33,7 @@ def _grade(tmp_path_factory, name: str, workers: int):
         kinds[f"x_{hostile}"] = f"hostile:{hostile}"
     api = instructor.make_api(root, {"Execute": {"timeout": 10}})
     results = instructor.autograde_class(api, A, progress=False, workers=workers)
-    instructor.generate_feedback(api, A, [r.student_id for r in results if r.status == "graded"])
+    instructor.generate_feedback(api, A, [r.student_id for r in results if r.status == "graded"], workers=workers)
     return root, api, kinds, results
 
 
@@ -109,3 +109,5 @@ def test_shards_and_reruns_change_nothing(one_worker, tmp_path):
 def test_workers_must_be_positive(one_worker):
     with pytest.raises(ValueError, match="workers must be at least 1"):
         instructor.autograde_class(one_worker[1], A, progress=False, workers=0)
+    with pytest.raises(ValueError, match="workers must be at least 1"):
+        instructor.generate_feedback(one_worker[1], A, workers=0)

@@ -399,12 +399,38 @@ def _autograded_notebooks(api, assignment_id: str, student: str) -> dict[str, nb
             for path in sorted(glob.glob(os.path.join(folder, "*.ipynb")))}
 
 
-def generate_feedback(api, assignment_id: str, students: list[str] | None = None) -> list[str]:
-    """Render HTML feedback (hidden tests withheld) for each graded student; returns the ids."""
+def generate_feedback(api, assignment_id: str, students: list[str] | None = None, workers: int = 1) -> list[str]:
+    """Render HTML feedback (hidden tests withheld) for each graded student, ``workers`` at a
+    time; returns the ids.
+
+    Rendering only reads the gradebook and the student's autograded copy and writes the
+    student's own feedback folder, so workers never share a file; no student code runs.
+    """
+    if workers < 1:
+        raise ValueError(f"workers must be at least 1, got {workers}")
     students = sorted(students if students is not None else api.get_autograded_students(assignment_id))
-    for student in students:
-        _check(api.generate_feedback(assignment_id, student), f"generate_feedback {student}")
+    if workers == 1 or len(students) < 2:
+        outcomes = (api.generate_feedback(assignment_id, student) for student in students)
+        for student, outcome in zip(students, outcomes):
+            _check(outcome, f"generate_feedback {student}")
+        return students
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=min(workers, len(students)), mp_context=context) as pool:
+        outcomes = pool.map(_feedback_for, [api.config] * len(students), [assignment_id] * len(students), students)
+        for student, outcome in zip(students, outcomes):
+            _check(outcome, f"generate_feedback {student}")
     return students
+
+
+def _feedback_for(config, assignment_id: str, student: str) -> dict:
+    """nbgrader's outcome of rendering one student's feedback (in a worker process when
+    rendering in parallel)."""
+    from nbgrader.apps import NbGraderAPI
+    from nbgrader.coursedir import CourseDirectory
+
+    api = NbGraderAPI(coursedir=CourseDirectory(config=config), config=config)
+    return {key: value for key, value in api.generate_feedback(assignment_id, student).items()
+            if key in ("success", "error", "log")}
 
 
 def export_grades(api, path: str | os.PathLike) -> Path:
@@ -455,6 +481,7 @@ def main(argv: list[str] | None = None) -> int:
                        help="grade N students at a time (about one per CPU core; needs the sandbox)")
     p = sub.add_parser("feedback", help="generate feedback for graded students")
     p.add_argument("assignment")
+    p.add_argument("--workers", type=_positive_int, default=1, metavar="N", help="render N students at a time")
     p = sub.add_parser("export", help="export all grades to CSV")
     p.add_argument("output", nargs="?", default=None)
     args = parser.parse_args(argv)
@@ -473,12 +500,13 @@ def main(argv: list[str] | None = None) -> int:
         cells = write_cell_report(results, grading / "reports" / f"{stem}_cells.csv")
         print(f"report: {report}\nper test cell: {cells}")
         if args.command == "grade":
-            generate_feedback(api, args.assignment, [r.student_id for r in results if r.status == "graded"])
+            generate_feedback(api, args.assignment, [r.student_id for r in results if r.status == "graded"],
+                              workers=args.workers)
             print(f"feedback: {grading / 'feedback'}")
             print(f"grades: {export_grades(api, grading / 'grades.csv')}")
         return 0 if all(r.status == "graded" for r in results) else 1
     elif args.command == "feedback":
-        print("feedback for:", ", ".join(generate_feedback(api, args.assignment)))
+        print("feedback for:", ", ".join(generate_feedback(api, args.assignment, workers=args.workers)))
     elif args.command == "export":
         print(f"grades: {export_grades(api, args.output or grading / 'grades.csv')}")
     return 0
