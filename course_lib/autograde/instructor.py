@@ -410,15 +410,14 @@ def generate_feedback(api, assignment_id: str, students: list[str] | None = None
         raise ValueError(f"workers must be at least 1, got {workers}")
     students = sorted(students if students is not None else api.get_autograded_students(assignment_id))
     if workers == 1 or len(students) < 2:
-        outcomes = (api.generate_feedback(assignment_id, student) for student in students)
-        for student, outcome in zip(students, outcomes):
-            _check(outcome, f"generate_feedback {student}")
-        return students
-    context = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(max_workers=min(workers, len(students)), mp_context=context) as pool:
-        outcomes = pool.map(_feedback_for, [api.config] * len(students), [assignment_id] * len(students), students)
-        for student, outcome in zip(students, outcomes):
-            _check(outcome, f"generate_feedback {student}")
+        outcomes = [api.generate_feedback(assignment_id, student) for student in students]
+    else:
+        context = multiprocessing.get_context("spawn")
+        with ProcessPoolExecutor(max_workers=min(workers, len(students)), mp_context=context) as pool:
+            outcomes = list(pool.map(_feedback_for, [api.config] * len(students),
+                                     [assignment_id] * len(students), students))
+    for student, outcome in zip(students, outcomes):
+        _check(outcome, f"generate_feedback {student}")
     return students
 
 
