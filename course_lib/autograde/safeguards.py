@@ -22,12 +22,29 @@ from .gradebooks import grade_rows
 __all__ = ["CourseGuard"]
 
 
-def _fingerprint(folder: Path) -> dict[str, str]:
-    """relative path -> SHA-256 of every file under ``folder``."""
+def _fingerprint(folder: Path, known: dict[str, tuple] | None = None) -> dict[str, tuple]:
+    """relative path -> (stat key, SHA-256) of every file under ``folder``.
+
+    A file whose stat key (size, inode, modification and change times) equals its entry in
+    ``known`` keeps that entry's digest without being read again: any write, rename, ``utime``
+    or ``chmod`` sets the change time, which user code cannot set back. So checking a class's
+    submissions after each student stats every file but hashes only the changed ones.
+    """
     if not folder.is_dir():
         return {}
-    return {p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(folder.rglob("*")) if p.is_file()}
+    known = known or {}
+    prints = {}
+    for path in sorted(folder.rglob("*")):
+        if not path.is_file():
+            continue
+        rel = path.relative_to(folder).as_posix()
+        st = path.stat()
+        key = (st.st_size, st.st_ino, st.st_mtime_ns, st.st_ctime_ns)
+        if rel in known and known[rel][0] == key:
+            prints[rel] = known[rel]
+        else:
+            prints[rel] = (key, hashlib.sha256(path.read_bytes()).hexdigest())
+    return prints
 
 
 class CourseGuard:
@@ -87,9 +104,9 @@ class CourseGuard:
         """Verify and repair; returns a description of every repair (empty when all is intact)."""
         repairs = []
         for name, folder in self.trees.items():
-            current = _fingerprint(folder)
             expected = self._fingerprints[name]
-            changed = sorted(p for p in expected if current.get(p) != expected[p])
+            current = _fingerprint(folder, known=expected)
+            changed = sorted(p for p in expected if p not in current or current[p][1] != expected[p][1])
             added = sorted(set(current) - set(expected))
             for rel in changed:
                 target = folder / rel
