@@ -61,3 +61,21 @@ def test_workers_must_be_a_positive_whole_number(bad, capsys):
     with pytest.raises(SystemExit):
         instructor.main(["grade", A, "--workers", bad])
     assert "expected a whole number of at least 1" in capsys.readouterr().err
+
+
+def test_without_the_sandbox_the_command_says_so_once(tmp_path):
+    """An instructor without bubblewrap (macOS) reads the warning once, not once more as a
+    Python RuntimeWarning, and the student is still graded."""
+    import os
+    import subprocess
+    import sys
+
+    root = scratch_course(tmp_path)
+    submit(root, "ann", A, read_notebooks(SOLUTIONS / A))
+    done = subprocess.run([sys.executable, "-m", "course_lib.autograde.instructor", "--root", str(root),
+                           "autograde", A], capture_output=True, text=True,
+                          env={**os.environ, "DGM_NO_SANDBOX": "1"}, timeout=600)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stderr.count("GRADING KERNELS ARE NOT SANDBOXED") == 1, done.stderr[-2000:]
+    assert "DGM_NO_SANDBOX is set" in done.stderr
+    assert "ann" in done.stdout

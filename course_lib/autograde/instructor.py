@@ -484,7 +484,15 @@ def main(argv: list[str] | None = None) -> int:
     p = sub.add_parser("export", help="export all grades to CSV")
     p.add_argument("output", nargs="?", default=None)
     args = parser.parse_args(argv)
+    with warnings.catch_warnings():
+        # Without a sandbox, warn_if_unsandboxed prints a banner on stderr; its RuntimeWarning,
+        # for callers of the Python API, would print the same message a second time.
+        warnings.filterwarnings("ignore", message="GRADING KERNELS ARE NOT SANDBOXED", category=RuntimeWarning)
+        return _run(args)
 
+
+def _run(args: argparse.Namespace) -> int:
+    """Carry out one parsed ``dgm-instructor`` command; the exit status."""
     overrides = {"Execute": {"timeout": args.timeout}} if args.timeout else None
     api = make_api(args.root, overrides)
     grading = Path(api.coursedir.root) / "grading"
