@@ -466,23 +466,25 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--timeout", type=int, default=None, help="per-cell timeout in seconds")
     sub = parser.add_subparsers(dest="command", required=True)
     p = sub.add_parser("release", help="generate assignments/ from solutions/")
-    p.add_argument("assignments", nargs="*")
+    p.add_argument("assignments", nargs="*", help="assignment names (default: every one in solutions/)")
     for name, text in (("autograde", "autograde every submission"),
                        ("grade", "autograde, generate feedback and write the report")):
         p = sub.add_parser(name, help=text)
-        p.add_argument("assignment")
-        p.add_argument("--students", nargs="*", default=None)
+        p.add_argument("assignment", help="e.g. a01_probability_kde")
+        p.add_argument("--students", nargs="*", default=None, metavar="ID",
+                       help="grade only these students (default: every submission)")
         p.add_argument("--only-new", action="store_true",
                        help="skip students whose autograded copy is newer than their submission")
         p.add_argument("--shard", type=parse_shard, default=None, metavar="i/N",
                        help="grade only shard i of N (a hash of the student id), e.g. 0/4 on the first of 4 machines")
         p.add_argument("--workers", type=_positive_int, default=1, metavar="N",
-                       help="grade N students at a time (about one per CPU core; needs the sandbox)")
+                       help="grade N students at a time, and render their feedback N at a time (about one per "
+                            "CPU core; without the sandbox, grading falls back to one)")
     p = sub.add_parser("feedback", help="generate feedback for graded students")
-    p.add_argument("assignment")
+    p.add_argument("assignment", help="e.g. a01_probability_kde")
     p.add_argument("--workers", type=_positive_int, default=1, metavar="N", help="render N students at a time")
     p = sub.add_parser("export", help="export all grades to CSV")
-    p.add_argument("output", nargs="?", default=None)
+    p.add_argument("output", nargs="?", default=None, help="CSV file (default: grading/grades.csv)")
     args = parser.parse_args(argv)
     with warnings.catch_warnings():
         # Without a sandbox, warn_if_unsandboxed prints a banner on stderr; its RuntimeWarning,
