@@ -53,8 +53,9 @@ def grade(students: int, assignment: str, workers: int, seed: int) -> tuple[floa
     return elapsed, feedback_s, results, kinds, load_before, load_after
 
 
-def _grades(results) -> dict[str, tuple]:
-    return {r.student_id: (r.status, r.score) for r in results}
+def _outcomes(results) -> dict[str, tuple]:
+    """student -> (status, score, {cell: (score, reason)}): what must not depend on the workers."""
+    return {r.student_id: (r.status, r.score, {c.cell: (c.score, c.reason) for c in r.cells}) for r in results}
 
 
 def main() -> None:
@@ -69,11 +70,10 @@ def main() -> None:
     problem = sandbox.sandbox_problem()
     print(f"machine: {platform.platform()}, {os.cpu_count()} CPUs, Python {platform.python_version()}; "
           f"kernels {'sandboxed (bubblewrap)' if problem is None else 'NOT sandboxed: ' + problem}")
-    runs, by_cell = {}, {}
+    runs = {}  # workers -> (wall time, outcomes)
     for workers in args.workers:
         elapsed, feedback_s, grades, kinds, before, after = grade(args.students, args.assignment, workers, args.seed)
-        runs[workers] = (elapsed, _grades(grades))
-        by_cell[workers] = {r.student_id: {c.cell: (c.score, c.reason) for c in r.cells} for r in grades}
+        runs[workers] = (elapsed, _outcomes(grades))
         graded = sum(r.status == "graded" for r in grades)
         print(f"workers={workers}: {len(grades)} students of {args.assignment} autograded in {elapsed:.0f} s "
               f"({60 * len(grades) / elapsed:.1f} students/min, {elapsed / len(grades):.2f} s each), "
@@ -82,16 +82,15 @@ def main() -> None:
     counts = {k: sum(1 for v in kinds.values() if v.split(":")[0] == k) for k in ("correct", "wrong", "slow", "hostile")}
     print("class:", ", ".join(f"{n} {k}" for k, n in counts.items()))
     first = min(runs)
-    same = all(by_cell[w] == by_cell[first] and runs[w][1] == runs[first][1] for w in runs)
-    print(f"same statuses, per-cell scores and reasons in every run: {same}")
-    for workers, cells in sorted(by_cell.items()):
-        for student in sorted(s for s in cells
-                              if cells[s] != by_cell[first][s] or runs[workers][1][s] != runs[first][1][s]):
-            differing = sorted(c for c in cells[student] | by_cell[first][student]
-                               if cells[student].get(c) != by_cell[first][student].get(c))
-            print(f"  {student} ({kinds[student]}): {runs[first][1][student]} with {first} worker(s), "
-                  f"{runs[workers][1][student]} with {workers}; cells:",
-                  "; ".join(f"{c}: {by_cell[first][student].get(c)} vs {cells[student].get(c)}" for c in differing))
+    reference = runs[first][1]
+    print(f"same statuses, per-cell scores and reasons in every run: {all(o == reference for _, o in runs.values())}")
+    for workers, (_, outcomes) in sorted(runs.items()):
+        for student in sorted(s for s in outcomes if outcomes[s] != reference[s]):
+            (status1, score1, cells1), (status, score, cells) = reference[student], outcomes[student]
+            differing = sorted(c for c in cells1 | cells if cells1.get(c) != cells.get(c))
+            print(f"  {student} ({kinds[student]}): {status1} {score1} with {first} worker(s), "
+                  f"{status} {score} with {workers}; cells:",
+                  "; ".join(f"{c}: {cells1.get(c)} vs {cells.get(c)}" for c in differing))
     for workers, (elapsed, _) in sorted(runs.items()):
         if workers != first:
             speedup = runs[first][0] / elapsed

@@ -154,8 +154,7 @@ def autograde_class(api, assignment_id: str, students: list[str] | None = None,
     With ``only_new=True``, students whose autograded copy is newer than their submission are
     skipped (re-running after an interruption grades the rest).
     """
-    if workers < 1:
-        raise ValueError(f"workers must be at least 1, got {workers}")
+    _require_workers(workers)
     students = sorted(students if students is not None else api.get_submitted_students(assignment_id))
     if not students:
         raise RuntimeError(
@@ -209,8 +208,7 @@ def autograde_class(api, assignment_id: str, students: list[str] | None = None,
                 guard.before_student(job[2])
                 record(job[2], *_grade_privately(*job))
         else:
-            context = multiprocessing.get_context("spawn")
-            with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+            with _worker_pool(workers) as pool:
                 futures = {pool.submit(_grade_privately, *job): job for job in jobs}
                 for future in as_completed(futures):
                     job = futures[future]
@@ -224,6 +222,17 @@ def autograde_class(api, assignment_id: str, students: list[str] | None = None,
         guard.close()
         shutil.rmtree(scratch, ignore_errors=True)
     return [results[s] for s in students]
+
+
+def _require_workers(workers: int) -> None:
+    if workers < 1:
+        raise ValueError(f"workers must be at least 1, got {workers}")
+
+
+def _worker_pool(workers: int) -> ProcessPoolExecutor:
+    """Processes for grading or rendering feedback in parallel: spawned, not forked, so none
+    inherits the grader's threads, open gradebook connections or event loop."""
+    return ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"))
 
 
 def _grade_privately(config, assignment_id: str, student: str, template: Path, scratch: Path) -> tuple[dict, Path]:
@@ -406,14 +415,12 @@ def generate_feedback(api, assignment_id: str, students: list[str] | None = None
     Rendering only reads the gradebook and the student's autograded copy and writes the
     student's own feedback folder, so workers never share a file; no student code runs.
     """
-    if workers < 1:
-        raise ValueError(f"workers must be at least 1, got {workers}")
+    _require_workers(workers)
     students = sorted(students if students is not None else api.get_autograded_students(assignment_id))
     if workers == 1 or len(students) < 2:
         outcomes = [api.generate_feedback(assignment_id, student) for student in students]
     else:
-        context = multiprocessing.get_context("spawn")
-        with ProcessPoolExecutor(max_workers=min(workers, len(students)), mp_context=context) as pool:
+        with _worker_pool(min(workers, len(students))) as pool:
             outcomes = list(pool.map(_feedback_for, [api.config] * len(students),
                                      [assignment_id] * len(students), students))
     for student, outcome in zip(students, outcomes):
@@ -427,9 +434,7 @@ def _feedback_for(config, assignment_id: str, student: str) -> dict:
     from nbgrader.apps import NbGraderAPI
     from nbgrader.coursedir import CourseDirectory
 
-    api = NbGraderAPI(coursedir=CourseDirectory(config=config), config=config)
-    return {key: value for key, value in api.generate_feedback(assignment_id, student).items()
-            if key in ("success", "error", "log")}
+    return NbGraderAPI(coursedir=CourseDirectory(config=config), config=config).generate_feedback(assignment_id, student)
 
 
 def export_grades(api, path: str | os.PathLike) -> Path:
